@@ -1,0 +1,56 @@
+//! What the embedder tells the machine at construction.
+
+use crate::wire::SandboxMode;
+
+/// Facts and defaults the machine cannot find out by itself (it does no I/O).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct MachineConfig {
+    /// Seeds every id the machine mints; the same seed and inputs give the same bytes.
+    pub seed: u64,
+    /// The server's home directory, reported as `codexHome`.
+    pub home: String,
+    /// Server version, reported in `userAgent` and `Thread.cliVersion`.
+    pub server_version: String,
+    /// `platformFamily`, e.g. `unix`.
+    pub platform_family: String,
+    /// `platformOs`, e.g. `linux`.
+    pub platform_os: String,
+    /// OS description for the user agent, e.g. `Debian 12.0.0`.
+    pub os_version: String,
+    /// CPU architecture for the user agent, e.g. `x86_64`.
+    pub arch: String,
+    /// Terminal name for the user agent.
+    pub terminal: String,
+    /// Default working directory for threads that name none.
+    pub cwd: String,
+    /// Default model name.
+    pub model: String,
+    /// Model provider id; `thread/list` shows this provider's threads by default.
+    pub model_provider: String,
+    /// Default sandbox.
+    pub sandbox: SandboxMode,
+    /// A thread with no subscribers and no activity for this long is unloaded.
+    pub thread_unload_delay_ms: u64,
+}
+
+impl MachineConfig {
+    /// A configuration with defaults suitable for tests and simulations.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            home: "/tmp/turnstile-home".into(),
+            server_version: env!("CARGO_PKG_VERSION").into(),
+            platform_family: "unix".into(),
+            platform_os: "linux".into(),
+            os_version: "Linux".into(),
+            arch: "x86_64".into(),
+            terminal: "unknown".into(),
+            cwd: "/tmp".into(),
+            model: "turnstile-scripted".into(),
+            model_provider: "turnstile".into(),
+            sandbox: SandboxMode::WorkspaceWrite,
+            thread_unload_delay_ms: 30 * 60 * 1000,
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Engine events: turning what an engine reports into protocol notifications, in the order
+//! the protocol requires, for the thread's current subscribers.
+
+use crate::engine::{EngineEvent, ItemDelta, ItemKey};
+use crate::history::RolloutRecord;
+use crate::ids::{ThreadId, TurnId};
+use crate::machine::Machine;
+use crate::thread::{completion_view, finish, ActiveTurn};
+use crate::wire::notifications::{
+    AgentMessageDelta, CommandExecutionOutputDelta, Error, ItemCompleted, ItemStarted, PlanDelta,
+    ReasoningSummaryPartAdded, ReasoningSummaryTextDelta, ReasoningTextDelta,
+    ThreadTokenUsageUpdated, TurnCompleted, TurnStarted, Warning,
+};
+use crate::wire::requests::EmptyResponse as EmptyBody;
+use crate::wire::{ItemBody, ThreadItem, TurnError, TurnStatus, UserInput};
+
+impl Machine {
+    pub(crate) fn handle_engine_event(&mut self, thread_id: ThreadId, event: EngineEvent) {
+        let Some(live) = self.threads.get(&thread_id).and_then(|t| t.live.as_ref()) else {
+            tracing::warn!(%thread_id, ?event, "engine event for a thread that is not loaded; dropped");
+            return;
+        };
+        if let EngineEvent::Warning { message } = event {
+            return self.notify_subscribers(
+                thread_id,
+                &Warning {
+                    thread_id: Some(thread_id),
+                    message,
+                },
+            );
+        }
+        let active = live.active.as_ref();
+        let turn_matches = active.is_some_and(|t| Some(t.id) == event.turn_id());
+        let running = active.is_some_and(|t| t.started_at.is_some());
+        if !turn_matches {
+            tracing::warn!(%thread_id, ?event, "engine event for a turn that is not active; dropped");
+            return;
+        }
+        let is_start = matches!(event, EngineEvent::TurnStarted { .. });
+        let is_end = matches!(
+            event,
+            EngineEvent::TurnCompleted { .. }
+                | EngineEvent::TurnAborted { .. }
+                | EngineEvent::TurnFailed { .. }
+        );
+        if is_start == running && !is_end {
+            tracing::warn!(%thread_id, ?event, running, "engine event out of turn order; dropped");
+            return;
+        }
+        match event {
+            EngineEvent::TurnStarted { turn_id } => self.on_turn_started(thread_id, turn_id),
+            EngineEvent::ItemStarted { turn_id, key, body } => {
+                self.on_item_started(thread_id, turn_id, key, body)
+            }
+            EngineEvent::ItemDelta {
+                turn_id,
+                key,
+                delta,
+            } => self.on_item_delta(thread_id, turn_id, key, delta),
+            EngineEvent::ItemCompleted { turn_id, key, body } => {
+                self.on_item_completed(thread_id, turn_id, key, body)
+            }
+            EngineEvent::TokenUsage { turn_id, usage } => {
+                if let Some(live) = self
+                    .threads
+                    .get_mut(&thread_id)
+                    .and_then(|t| t.live.as_mut())
+                {
+                    live.token_usage = Some(usage);
+                }
+                self.notify_subscribers(
+                    thread_id,
+                    &ThreadTokenUsageUpdated {
+                        thread_id,
+                        turn_id,
+                        token_usage: usage,
+                    },
+                );
+            }
+            EngineEvent::Retrying { turn_id, error } => {
+                self.notify_subscribers(
+                    thread_id,
+                    &Error {
+                        thread_id,
+                        turn_id,
+                        will_retry: true,
+                        error,
+                    },
+                );
+            }
+            EngineEvent::TurnCompleted { .. } => {
+                self.end_turn(thread_id, TurnStatus::Completed, None)
+            }
+            EngineEvent::TurnAborted { .. } => {
+                self.end_turn(thread_id, TurnStatus::Interrupted, None)
+            }
+            EngineEvent::TurnFailed { turn_id, error } => {
+                let notice = Error {
+                    thread_id,
+                    turn_id,
+                    will_retry: false,
+                    error: error.clone(),
+                };
+                self.notify_subscribers(thread_id, &notice);
+                self.end_turn(thread_id, TurnStatus::Failed, Some(error));
+            }
+            EngineEvent::Warning { .. } => unreachable!("handled above"),
+        }
+    }
+
+    fn active_mut(&mut self, thread_id: ThreadId) -> Option<&mut ActiveTurn> {
+        self.threads
+            .get_mut(&thread_id)?
+            .live
+            .as_mut()?
+            .active
+            .as_mut()
+    }
+
+    /// Status `active` first, then `turn/started`, then the turn's user message(s).
+    fn on_turn_started(&mut self, thread_id: ThreadId, turn_id: TurnId) {
+        let now = self.now;
+        let Some(live) = self
+            .threads
+            .get_mut(&thread_id)
+            .and_then(|t| t.live.as_mut())
+        else {
+            return;
+        };
+        live.system_error = false;
+        let Some(active) = live.active.as_mut() else {
+            return;
+        };
+        active.started_at = Some(now);
+        let turn = active.announce();
+        let input = active.input.clone();
+        let client_id = active.client_message_id.clone();
+        let steers = std::mem::take(&mut active.queued_steers);
+        self.sync_status(thread_id);
+        self.persist(
+            thread_id,
+            RolloutRecord::TurnStarted {
+                turn_id,
+                started_at: now.secs(),
+            },
+        );
+        self.notify_subscribers(thread_id, &TurnStarted { thread_id, turn });
+        self.announce_user_message(thread_id, input, client_id);
+        for (input, client_id) in steers {
+            self.announce_user_message(thread_id, input, client_id);
+        }
+    }
+
+    /// A user message is the machine's own item: started and completed back to back.
+    pub(crate) fn announce_user_message(
+        &mut self,
+        thread_id: ThreadId,
+        input: Vec<UserInput>,
+        client_id: Option<String>,
+    ) {
+        let id = self.ids.item_id(self.now);
+        let body = ItemBody::UserMessage {
+            content: input,
+            client_id,
+        };
+        let Some(key) = self
+            .active_mut(thread_id)
+            .map(|a| ItemKey(u64::MAX - a.items.len() as u64))
+        else {
+            return;
+        };
+        self.start_item(thread_id, key, id, body.clone());
+        self.complete_item(thread_id, key, body);
+    }
+
+    fn on_item_started(
+        &mut self,
+        thread_id: ThreadId,
+        _turn_id: TurnId,
+        key: ItemKey,
+        body: ItemBody,
+    ) {
+        if self
+            .active_mut(thread_id)
+            .is_some_and(|a| a.keys.contains_key(&key))
+        {
+            tracing::warn!(%thread_id, ?key, "engine started an item key twice; dropped");
+            return;
+        }
+        let id = self.ids.item_id(self.now);
+        self.start_item(thread_id, key, id, body);
+    }
+
+    fn start_item(&mut self, thread_id: ThreadId, key: ItemKey, id: crate::ItemId, body: ItemBody) {
+        let now = self.now;
+        let Some(active) = self.active_mut(thread_id) else {
+            return;
+        };
+        let item = ThreadItem {
+            id,
+            body,
+            started_at_ms: Some(now.millis()),
+            completed_at_ms: None,
+        };
+        active.keys.insert(key, (active.items.len(), false));
+        active.items.push(item.clone());
+        let turn_id = active.id;
+        self.notify_subscribers(
+            thread_id,
+            &ItemStarted {
+                thread_id,
+                turn_id,
+                started_at_ms: now.millis(),
+                item,
+            },
+        );
+    }
+
+    fn on_item_delta(
+        &mut self,
+        thread_id: ThreadId,
+        turn_id: TurnId,
+        key: ItemKey,
+        delta: ItemDelta,
+    ) {
+        let Some(active) = self.active_mut(thread_id) else {
+            return;
+        };
+        let Some(&(index, false)) = active.keys.get(&key) else {
+            tracing::warn!(%thread_id, ?key, "delta for an item that is not open; dropped");
+            return;
+        };
+        let item = &mut active.items[index];
+        let item_id = item.id.clone();
+        if !apply_delta(&mut item.body, &delta) {
+            tracing::warn!(%thread_id, ?key, kind = item.body.kind(), "delta does not fit the item; dropped");
+            return;
+        }
+        match delta {
+            ItemDelta::AgentMessage(delta) => self.notify_subscribers(
+                thread_id,
+                &AgentMessageDelta {
+                    thread_id,
+                    turn_id,
+                    item_id,
+                    delta,
+                },
+            ),
+            ItemDelta::Plan(delta) => self.notify_subscribers(
+                thread_id,
+                &PlanDelta {
+                    thread_id,
+                    turn_id,
+                    item_id,
+                    delta,
+                },
+            ),
+            ItemDelta::ReasoningSummary { index, text } => self.notify_subscribers(
+                thread_id,
+                &ReasoningSummaryTextDelta {
+                    thread_id,
+                    turn_id,
+                    item_id,
+                    delta: text,
+                    summary_index: index,
+                },
+            ),
+            ItemDelta::ReasoningSummaryPartAdded { index } => self.notify_subscribers(
+                thread_id,
+                &ReasoningSummaryPartAdded {
+                    thread_id,
+                    turn_id,
+                    item_id,
+                    summary_index: index,
+                },
+            ),
+            ItemDelta::ReasoningText { index, text } => self.notify_subscribers(
+                thread_id,
+                &ReasoningTextDelta {
+                    thread_id,
+                    turn_id,
+                    item_id,
+                    delta: text,
+                    content_index: index,
+                },
+            ),
+            ItemDelta::CommandOutput(delta) => self.notify_subscribers(
+                thread_id,
+                &CommandExecutionOutputDelta {
+                    thread_id,
+                    turn_id,
+                    item_id,
+                    delta,
+                },
+            ),
+        }
+    }
+
+    fn on_item_completed(
+        &mut self,
+        thread_id: ThreadId,
+        _turn_id: TurnId,
+        key: ItemKey,
+        body: ItemBody,
+    ) {
+        let Some(active) = self.active_mut(thread_id) else {
+            return;
+        };
+        match active.keys.get(&key) {
+            Some((_, true)) => {
+                tracing::warn!(%thread_id, ?key, "engine completed an item twice; dropped");
+                return;
+            }
+            Some((_, false)) => {}
+            None => {
+                // Completed without a start: announce the start first so every client sees a pair.
+                let id = self.ids.item_id(self.now);
+                self.start_item(thread_id, key, id, body.clone());
+            }
+        }
+        self.complete_item(thread_id, key, body);
+    }
+
+    fn complete_item(&mut self, thread_id: ThreadId, key: ItemKey, body: ItemBody) {
+        let now = self.now;
+        let Some(active) = self.active_mut(thread_id) else {
+            return;
+        };
+        let Some(entry) = active.keys.get_mut(&key) else {
+            return;
+        };
+        entry.1 = true;
+        let item = &mut active.items[entry.0];
+        item.body = body;
+        item.completed_at_ms = Some(now.millis());
+        let item = item.clone();
+        let turn_id = active.id;
+        self.persist(
+            thread_id,
+            RolloutRecord::ItemCompleted {
+                turn_id,
+                item: item.clone(),
+            },
+        );
+        self.notify_subscribers(
+            thread_id,
+            &ItemCompleted {
+                thread_id,
+                turn_id,
+                completed_at_ms: now.millis(),
+                item,
+            },
+        );
+    }
+
+    /// Ends the active turn: settle open items, answer interrupters, derive the status
+    /// (`idle` or `systemError`), then `turn/completed`.
+    fn end_turn(&mut self, thread_id: ThreadId, status: TurnStatus, error: Option<TurnError>) {
+        let open = self
+            .active_mut(thread_id)
+            .map(|a| a.open_items())
+            .unwrap_or_default();
+        for index in open {
+            let Some(active) = self.active_mut(thread_id) else {
+                return;
+            };
+            let Some((&key, _)) = active.keys.iter().find(|(_, (i, _))| *i == index) else {
+                continue;
+            };
+            let mut body = active.items[index].body.clone();
+            body.settle_abandoned();
+            self.complete_item(thread_id, key, body);
+        }
+        let now = self.now;
+        let Some(live) = self
+            .threads
+            .get_mut(&thread_id)
+            .and_then(|t| t.live.as_mut())
+        else {
+            return;
+        };
+        let Some(active) = live.active.take() else {
+            return;
+        };
+        live.idle_since = now;
+        if status == TurnStatus::Failed {
+            live.system_error = true;
+        }
+        let interrupters = active.interrupters.clone();
+        let turn = finish(active, status, error.clone(), now);
+        let record = RolloutRecord::TurnEnded {
+            turn_id: turn.id,
+            status,
+            error,
+            completed_at: now.secs(),
+            duration_ms: turn.duration_ms,
+        };
+        let view = completion_view(&turn);
+        if let Some(state) = self.threads.get_mut(&thread_id) {
+            state.updated_at = now;
+            state.turns.push(turn);
+        }
+        for (conn, id) in interrupters {
+            self.respond(conn, &id, &EmptyBody {});
+        }
+        self.sync_status(thread_id);
+        self.persist(thread_id, record);
+        self.notify_subscribers(
+            thread_id,
+            &TurnCompleted {
+                thread_id,
+                turn: view,
+            },
+        );
+    }
+}
+
+/// Folds a delta into the stored item so snapshots show the content so far.
+fn apply_delta(body: &mut ItemBody, delta: &ItemDelta) -> bool {
+    fn part(parts: &mut Vec<String>, index: i64) -> Option<&mut String> {
+        let index = usize::try_from(index).ok().filter(|i| *i < 4096)?;
+        if parts.len() <= index {
+            parts.resize(index + 1, String::new());
+        }
+        parts.get_mut(index)
+    }
+    match (body, delta) {
+        (ItemBody::AgentMessage { text, .. }, ItemDelta::AgentMessage(d))
+        | (ItemBody::Plan { text }, ItemDelta::Plan(d)) => {
+            text.push_str(d);
+            true
+        }
+        (ItemBody::Reasoning { summary, .. }, ItemDelta::ReasoningSummary { index, text }) => {
+            part(summary, *index).map(|p| p.push_str(text)).is_some()
+        }
+        (ItemBody::Reasoning { summary, .. }, ItemDelta::ReasoningSummaryPartAdded { index }) => {
+            part(summary, *index).is_some()
+        }
+        (ItemBody::Reasoning { content, .. }, ItemDelta::ReasoningText { index, text }) => {
+            part(content, *index).map(|p| p.push_str(text)).is_some()
+        }
+        (
+            ItemBody::CommandExecution {
+                aggregated_output, ..
+            },
+            ItemDelta::CommandOutput(d),
+        ) => {
+            aggregated_output
+                .get_or_insert_with(String::new)
+                .push_str(d);
+            true
+        }
+        _ => false,
+    }
+}

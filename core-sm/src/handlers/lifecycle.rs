@@ -1,0 +1,160 @@
+//! Thread lifecycle outside requests: storage answers, idle unload, disconnects, persistence.
+
+use crate::engine::EngineCommand;
+use crate::history::{rebuild, RolloutRecord};
+use crate::ids::{ConnectionId, ThreadId};
+use crate::io::{Output, StorageResult};
+use crate::machine::Machine;
+use crate::thread::ThreadState;
+use crate::time::Timestamp;
+use crate::wire::notifications::{ThreadClosed, ThreadStatusChanged};
+use crate::wire::{
+    codes, ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, SandboxPolicy,
+    ThreadStatus,
+};
+
+use super::threads::Parked;
+
+impl Machine {
+    /// Appends a record to the thread's rollout, if it has one (non-ephemeral, materialized).
+    pub(crate) fn persist(&mut self, thread_id: ThreadId, record: RolloutRecord) {
+        if self
+            .threads
+            .get(&thread_id)
+            .is_some_and(|t| !t.ephemeral && t.materialized)
+        {
+            self.outputs
+                .push_back(Output::Persist { thread_id, record });
+        }
+    }
+
+    pub(crate) fn handle_storage(&mut self, result: StorageResult) {
+        let (thread_id, outcome) = match result {
+            StorageResult::Loaded { thread_id, records } => (thread_id, Ok(records)),
+            StorageResult::NotFound { thread_id } => (thread_id, Err(None)),
+            StorageResult::Failed { thread_id, message } => (thread_id, Err(Some(message))),
+        };
+        let Some(parked) = self.awaiting_load.remove(&thread_id) else {
+            tracing::warn!(%thread_id, "storage answered a load nobody asked for; ignored");
+            return;
+        };
+        let outcome = outcome.and_then(|records| match rebuild(&records) {
+            Ok(stored) if stored.meta.id == thread_id => Ok(stored),
+            Ok(_) => Err(Some("rollout belongs to another thread".to_owned())),
+            Err(e) => Err(Some(e.to_string())),
+        });
+        match outcome {
+            Ok(stored) if !self.threads.contains_key(&thread_id) => {
+                let settings = crate::engine::ThreadSettings {
+                    model: stored.meta.model.clone(),
+                    model_provider: stored.meta.model_provider.clone(),
+                    cwd: stored.meta.cwd.clone(),
+                    approval_policy: AskForApproval::Simple(ApprovalMode::OnRequest),
+                    sandbox: SandboxPolicy::from_mode(self.config.sandbox),
+                    effort: None,
+                    base_instructions: None,
+                    developer_instructions: None,
+                    dynamic_tools: Vec::new(),
+                };
+                let state = ThreadState {
+                    id: thread_id,
+                    created_at: Timestamp(stored.meta.created_at_ms),
+                    updated_at: Timestamp(stored.updated_at_ms),
+                    preview: stored.meta.preview.clone(),
+                    name: stored.name.clone(),
+                    ephemeral: false,
+                    originator: stored.meta.originator.clone(),
+                    settings,
+                    approvals_reviewer: ApprovalsReviewer::User,
+                    materialized: true,
+                    turns: stored.turns,
+                    live: None,
+                };
+                self.threads.insert(thread_id, state);
+            }
+            Ok(_) => {}
+            Err(failure) => {
+                if let Some(message) = &failure {
+                    tracing::warn!(%thread_id, %message, "loading a stored thread failed");
+                }
+                for p in parked {
+                    let (conn, id, error) = match p {
+                        Parked::Resume { conn, id, .. } => {
+                            let error = match &failure {
+                                None => ErrorObject::invalid_request(format!(
+                                    "no rollout found for thread id {thread_id}"
+                                )),
+                                Some(m) => ErrorObject {
+                                    code: codes::INTERNAL_ERROR,
+                                    message: format!("error resuming thread: {m}"),
+                                    data: None,
+                                },
+                            };
+                            (conn, id, error)
+                        }
+                        Parked::Read { conn, id, .. } => (
+                            conn,
+                            id,
+                            ErrorObject::invalid_request(format!("thread not loaded: {thread_id}")),
+                        ),
+                    };
+                    self.respond_error(conn, &id, error);
+                }
+                return;
+            }
+        }
+        for p in parked {
+            match p {
+                Parked::Resume { conn, id, params } => {
+                    self.resume_known(conn, id, thread_id, params)
+                }
+                Parked::Read {
+                    conn,
+                    id,
+                    include_turns,
+                } => self.read_known(conn, id, thread_id, include_turns),
+            }
+        }
+    }
+
+    /// Unloads every thread whose idle deadline has passed: `notLoaded`, then `thread/closed`.
+    pub(crate) fn handle_timeout(&mut self) {
+        let delay = self.config.thread_unload_delay_ms;
+        let now = self.now;
+        let due: Vec<ThreadId> = self
+            .threads
+            .values()
+            .filter(|t| {
+                t.live
+                    .as_ref()
+                    .and_then(|l| l.unload_deadline(delay))
+                    .is_some_and(|d| d <= now)
+            })
+            .map(|t| t.id)
+            .collect();
+        for thread_id in due {
+            if let Some(t) = self.threads.get_mut(&thread_id) {
+                t.live = None;
+            }
+            self.outputs.push_back(Output::Engine {
+                thread_id,
+                command: EngineCommand::CloseThread,
+            });
+            self.broadcast(&ThreadStatusChanged {
+                thread_id,
+                status: ThreadStatus::NotLoaded,
+            });
+            self.broadcast(&ThreadClosed { thread_id });
+        }
+    }
+
+    /// Forgets a closed connection: it leaves every subscriber set; its threads keep running.
+    pub(crate) fn detach_connection(&mut self, conn: ConnectionId) {
+        let now = self.now;
+        for live in self.threads.values_mut().filter_map(|t| t.live.as_mut()) {
+            if live.subscribers.remove(&conn) && live.subscribers.is_empty() {
+                live.idle_since = now;
+            }
+        }
+    }
+}

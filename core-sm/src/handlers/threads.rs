@@ -1,0 +1,457 @@
+//! Thread requests: start, resume, read, list, loaded/list, name/set, unsubscribe.
+
+use crate::engine::{EngineCommand, ThreadSettings};
+use crate::ids::{ConnectionId, ThreadId};
+use crate::io::Output;
+use crate::machine::Machine;
+use crate::thread::{LiveThread, ThreadState};
+use crate::wire::notifications::{ThreadNameUpdated, ThreadStarted, ThreadTokenUsageUpdated};
+use crate::wire::requests::{
+    CwdFilter, EmptyResponse, SortDirection, ThreadIdParams, ThreadListParams, ThreadListResponse,
+    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadResponse,
+    ThreadResumeParams, ThreadSessionResponse, ThreadSetNameParams, ThreadSortKey,
+    ThreadStartParams, ThreadUnsubscribeResponse, UnsubscribeStatus,
+};
+use crate::wire::{
+    ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, RequestId, SandboxPolicy,
+    ThreadStatus,
+};
+
+use super::parse_thread_id;
+
+/// A request waiting for storage to answer an [`Output::Load`].
+#[derive(Debug)]
+pub(crate) enum Parked {
+    Resume {
+        conn: ConnectionId,
+        id: RequestId,
+        params: ThreadResumeParams,
+    },
+    Read {
+        conn: ConnectionId,
+        id: RequestId,
+        include_turns: bool,
+    },
+}
+
+const DEFAULT_PAGE: u32 = 25;
+const MAX_PAGE: u32 = 100;
+
+impl Machine {
+    pub(crate) fn handle_thread_start(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadStartParams,
+    ) {
+        if p.sandbox.is_some() && p.permissions.is_some() {
+            let error =
+                ErrorObject::invalid_request("`permissions` cannot be combined with `sandbox`");
+            return self.respond_error(conn, &id, error);
+        }
+        let settings = ThreadSettings {
+            model: p.model.unwrap_or_else(|| self.config.model.clone()),
+            model_provider: p
+                .model_provider
+                .unwrap_or_else(|| self.config.model_provider.clone()),
+            cwd: p.cwd.unwrap_or_else(|| self.config.cwd.clone()),
+            approval_policy: p
+                .approval_policy
+                .unwrap_or(AskForApproval::Simple(ApprovalMode::OnRequest)),
+            sandbox: SandboxPolicy::from_mode(p.sandbox.unwrap_or(self.config.sandbox)),
+            effort: None,
+            base_instructions: p.base_instructions,
+            developer_instructions: p.developer_instructions,
+            dynamic_tools: p.dynamic_tools.unwrap_or_default(),
+        };
+        let now = self.now;
+        let thread_id = self.ids.thread_id(now);
+        let originator = self
+            .connections
+            .get(&conn)
+            .and_then(|c| c.session.as_ref())
+            .map(|s| s.client_name.clone());
+        let mut live = LiveThread::new(now);
+        live.subscribers.insert(conn);
+        let state = ThreadState {
+            id: thread_id,
+            created_at: now,
+            updated_at: now,
+            preview: String::new(),
+            name: None,
+            ephemeral: p.ephemeral.unwrap_or(false),
+            originator,
+            settings: settings.clone(),
+            approvals_reviewer: p.approvals_reviewer.unwrap_or(ApprovalsReviewer::User),
+            materialized: false,
+            turns: Vec::new(),
+            live: Some(live),
+        };
+        let response = self.session_response(&state, false);
+        let thread = state.to_wire(false, &self.config.server_version);
+        self.threads.insert(thread_id, state);
+        self.respond(conn, &id, &response);
+        self.broadcast(&ThreadStarted { thread });
+        self.outputs.push_back(Output::Engine {
+            thread_id,
+            command: EngineCommand::OpenThread { settings },
+        });
+    }
+
+    fn session_response(&self, state: &ThreadState, with_turns: bool) -> ThreadSessionResponse {
+        let s = &state.settings;
+        ThreadSessionResponse {
+            thread: state.to_wire(with_turns, &self.config.server_version),
+            model: s.model.clone(),
+            model_provider: s.model_provider.clone(),
+            cwd: s.cwd.clone(),
+            approval_policy: s.approval_policy.clone(),
+            approvals_reviewer: state.approvals_reviewer,
+            sandbox: s.sandbox.clone(),
+            reasoning_effort: s.effort.clone(),
+            service_tier: None,
+            instruction_sources: Vec::new(),
+            disabled_plugin_ids: Vec::new(),
+        }
+    }
+
+    /// Parks a request until storage answers for `thread_id`, asking for the load once.
+    fn park(&mut self, thread_id: ThreadId, parked: Parked) {
+        let waiting = self.awaiting_load.entry(thread_id).or_default();
+        waiting.push(parked);
+        if waiting.len() == 1 {
+            self.outputs.push_back(Output::Load { thread_id });
+        }
+    }
+
+    pub(crate) fn handle_thread_resume(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadResumeParams,
+    ) {
+        let thread_id = match parse_thread_id(&p.thread_id, "session") {
+            Ok(t) => t,
+            Err(e) => return self.respond_error(conn, &id, e),
+        };
+        if self.threads.contains_key(&thread_id) {
+            self.resume_known(conn, id, thread_id, p);
+        } else {
+            self.park(
+                thread_id,
+                Parked::Resume {
+                    conn,
+                    id,
+                    params: p,
+                },
+            );
+        }
+    }
+
+    /// Resumes a thread the machine holds: a cold resume loads it (announcing `idle` before the
+    /// response); a warm one (a rejoin) ignores overrides. Either way the requester subscribes.
+    pub(crate) fn resume_known(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        thread_id: ThreadId,
+        p: ThreadResumeParams,
+    ) {
+        let now = self.now;
+        let Some(state) = self.threads.get_mut(&thread_id) else {
+            return;
+        };
+        let cold = state.live.is_none();
+        if cold {
+            let s = &mut state.settings;
+            if let Some(model) = p.model {
+                s.model = model;
+            }
+            if let Some(cwd) = p.cwd {
+                s.cwd = cwd;
+            }
+            if let Some(policy) = p.approval_policy {
+                s.approval_policy = policy;
+            }
+            if let Some(mode) = p.sandbox {
+                s.sandbox = SandboxPolicy::from_mode(mode);
+            }
+            let mut live = LiveThread::new(now);
+            live.announced = ThreadStatus::NotLoaded;
+            state.live = Some(live);
+            let settings = state.settings.clone();
+            self.sync_status(thread_id);
+            self.outputs.push_back(Output::Engine {
+                thread_id,
+                command: EngineCommand::OpenThread { settings },
+            });
+        } else {
+            tracing::debug!(%thread_id, %conn, "rejoining a loaded thread; overrides ignored");
+        }
+        let Some(state) = self.threads.get_mut(&thread_id) else {
+            return;
+        };
+        if let Some(live) = state.live.as_mut() {
+            if self.connections.contains_key(&conn) {
+                live.subscribers.insert(conn);
+            }
+        }
+        let state = &self.threads[&thread_id];
+        let response = self.session_response(state, !p.exclude_turns);
+        let restored = state.live.as_ref().and_then(|l| l.token_usage).zip(
+            state
+                .active_turn()
+                .map(|t| t.id)
+                .or_else(|| state.turns.last().map(|t| t.id)),
+        );
+        self.respond(conn, &id, &response);
+        if let (false, Some((token_usage, turn_id))) = (p.exclude_turns, restored) {
+            self.notify_one(
+                conn,
+                &ThreadTokenUsageUpdated {
+                    thread_id,
+                    turn_id,
+                    token_usage,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn handle_thread_read(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadReadParams,
+    ) {
+        let thread_id = match parse_thread_id(&p.thread_id, "thread") {
+            Ok(t) => t,
+            Err(e) => return self.respond_error(conn, &id, e),
+        };
+        if self.threads.contains_key(&thread_id) {
+            self.read_known(conn, id, thread_id, p.include_turns);
+        } else {
+            self.park(
+                thread_id,
+                Parked::Read {
+                    conn,
+                    id,
+                    include_turns: p.include_turns,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn read_known(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        thread_id: ThreadId,
+        include_turns: bool,
+    ) {
+        let Some(state) = self.threads.get(&thread_id) else {
+            return;
+        };
+        if include_turns && state.ephemeral {
+            let error =
+                ErrorObject::invalid_request("ephemeral threads do not support includeTurns");
+            return self.respond_error(conn, &id, error);
+        }
+        if include_turns && !state.materialized {
+            let error = ErrorObject::invalid_request(format!(
+                "thread {thread_id} is not materialized yet; includeTurns is unavailable before first user message"
+            ));
+            return self.respond_error(conn, &id, error);
+        }
+        let response = ThreadResponse {
+            thread: state.to_wire(include_turns, &self.config.server_version),
+        };
+        self.respond(conn, &id, &response);
+    }
+
+    pub(crate) fn handle_thread_list(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadListParams,
+    ) {
+        let limit = p.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
+        let key = p.sort_key.unwrap_or_default();
+        let sort_value = |t: &ThreadState| match key {
+            ThreadSortKey::CreatedAt | ThreadSortKey::SectionPosition => t.created_at.0,
+            ThreadSortKey::UpdatedAt | ThreadSortKey::RecencyAt => t.updated_at.0,
+        };
+        let cursor = match p.cursor.as_deref().map(parse_list_cursor) {
+            None => None,
+            Some(Some(c)) => Some(c),
+            Some(None) => {
+                let error = ErrorObject::invalid_request(format!(
+                    "invalid cursor: {}",
+                    p.cursor.unwrap_or_default()
+                ));
+                return self.respond_error(conn, &id, error);
+            }
+        };
+        let providers = match &p.model_providers {
+            None => Some(vec![self.config.model_provider.clone()]),
+            Some(list) if list.is_empty() => None,
+            Some(list) => Some(list.clone()),
+        };
+        let cwds: Option<Vec<String>> = p.cwd.map(|c| match c {
+            CwdFilter::One(one) => vec![one],
+            CwdFilter::Many(many) => many,
+        });
+        let interactive = p
+            .source_kinds
+            .as_ref()
+            .is_none_or(|k| k.is_empty() || k.iter().any(|k| k == "vscode"));
+        let excluded = p.excluded_thread_ids.unwrap_or_default();
+        let mut candidates: Vec<&ThreadState> = self
+            .threads
+            .values()
+            .filter(|t| !t.ephemeral && t.materialized && interactive && p.archived != Some(true))
+            .filter(|t| {
+                providers
+                    .as_ref()
+                    .is_none_or(|ps| ps.contains(&t.settings.model_provider))
+            })
+            .filter(|t| cwds.as_ref().is_none_or(|cs| cs.contains(&t.settings.cwd)))
+            .filter(|t| {
+                p.search_term
+                    .as_ref()
+                    .is_none_or(|s| t.title().contains(s.as_str()))
+            })
+            .filter(|t| !excluded.iter().any(|e| *e == t.id.to_string()))
+            .collect();
+        candidates.sort_by_key(|t| (sort_value(t), t.id));
+        if p.sort_direction.unwrap_or_default() == SortDirection::Desc {
+            candidates.reverse();
+        }
+        let desc = p.sort_direction.unwrap_or_default() == SortDirection::Desc;
+        let start = cursor.map_or(0, |c| {
+            candidates
+                .iter()
+                .position(|t| {
+                    let k = (sort_value(t), t.id);
+                    if desc {
+                        k < c
+                    } else {
+                        k > c
+                    }
+                })
+                .unwrap_or(candidates.len())
+        });
+        let page: Vec<&ThreadState> = candidates[start..].iter().take(limit).copied().collect();
+        let next_cursor = (start + page.len() < candidates.len())
+            .then(|| page.last().map(|t| format!("{}:{}", sort_value(t), t.id)))
+            .flatten();
+        let version = &self.config.server_version;
+        let data = page.iter().map(|t| t.to_wire(false, version)).collect();
+        self.respond(conn, &id, &ThreadListResponse { data, next_cursor });
+    }
+
+    pub(crate) fn handle_thread_loaded_list(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadLoadedListParams,
+    ) {
+        let after = match p.cursor.as_deref().map(ThreadId::parse) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(_)) => {
+                let error = ErrorObject::invalid_request(format!(
+                    "invalid cursor: {}",
+                    p.cursor.unwrap_or_default()
+                ));
+                return self.respond_error(conn, &id, error);
+            }
+        };
+        let loaded: Vec<ThreadId> = self
+            .loaded_threads()
+            .into_iter()
+            .filter(|t| after.is_none_or(|a| *t > a))
+            .collect();
+        let limit = p.limit.map_or(loaded.len(), |l| l.max(1) as usize);
+        let data: Vec<ThreadId> = loaded.iter().take(limit).copied().collect();
+        let next_cursor = (data.len() < loaded.len())
+            .then(|| data.last().map(ToString::to_string))
+            .flatten();
+        self.respond(conn, &id, &ThreadLoadedListResponse { data, next_cursor });
+    }
+
+    pub(crate) fn handle_thread_name_set(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadSetNameParams,
+    ) {
+        let thread_id = match parse_thread_id(&p.thread_id, "thread") {
+            Ok(t) => t,
+            Err(e) => return self.respond_error(conn, &id, e),
+        };
+        let name = p.name.trim().to_owned();
+        if name.is_empty() {
+            return self.respond_error(
+                conn,
+                &id,
+                ErrorObject::invalid_request("thread name must not be empty"),
+            );
+        }
+        let now = self.now;
+        let Some(state) = self.threads.get_mut(&thread_id) else {
+            return self.respond_error(
+                conn,
+                &id,
+                ErrorObject::invalid_request(format!("thread not found: {thread_id}")),
+            );
+        };
+        state.name = Some(name.clone());
+        state.updated_at = now;
+        self.persist(
+            thread_id,
+            crate::history::RolloutRecord::ThreadNameUpdated { name: name.clone() },
+        );
+        self.respond(conn, &id, &EmptyResponse {});
+        self.broadcast(&ThreadNameUpdated {
+            thread_id,
+            thread_name: Some(name),
+        });
+    }
+
+    pub(crate) fn handle_thread_unsubscribe(
+        &mut self,
+        conn: ConnectionId,
+        id: RequestId,
+        p: ThreadIdParams,
+    ) {
+        let thread_id = match parse_thread_id(&p.thread_id, "thread") {
+            Ok(t) => t,
+            Err(e) => return self.respond_error(conn, &id, e),
+        };
+        let now = self.now;
+        let status = match self
+            .threads
+            .get_mut(&thread_id)
+            .and_then(|t| t.live.as_mut())
+        {
+            None => UnsubscribeStatus::NotLoaded,
+            Some(live) => {
+                if !live.subscribers.remove(&conn) {
+                    UnsubscribeStatus::NotSubscribed
+                } else {
+                    if live.subscribers.is_empty() {
+                        live.idle_since = now;
+                    }
+                    UnsubscribeStatus::Unsubscribed
+                }
+            }
+        };
+        self.respond(conn, &id, &ThreadUnsubscribeResponse { status });
+    }
+}
+
+/// Parses a `thread/list` cursor: `<sort value>:<thread id>`.
+fn parse_list_cursor(cursor: &str) -> Option<(u64, ThreadId)> {
+    let (value, id) = cursor.split_once(':')?;
+    Some((value.parse().ok()?, ThreadId::parse(id).ok()?))
+}

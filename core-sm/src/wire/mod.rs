@@ -1,0 +1,26 @@
+//! Wire types: the JSON-RPC envelope and the typed params, results and notifications.
+//!
+//! Field names, casing and optionality follow the Codex 0.169.0 JSON Schema
+//! (`shared/protocol/codex-0.169.0/`); the `tests` crate validates every frame against it.
+
+mod client_methods;
+mod envelope;
+mod item;
+pub mod methods;
+mod model;
+pub mod notifications;
+pub mod requests;
+
+pub use envelope::{
+    codes, encode_error, encode_notification, encode_request, encode_result, DecodeError,
+    ErrorObject, Frame, Incoming, RequestId,
+};
+pub use item::{
+    CommandAction, CommandExecutionSource, CommandExecutionStatus, FileUpdateChange, ItemBody,
+    PatchApplyStatus, PatchChangeKind, ThreadItem, ToolCallStatus,
+};
+pub use model::{
+    input_text, input_text_chars, ApprovalMode, ApprovalsReviewer, AskForApproval, SandboxMode,
+    SandboxPolicy, SessionSource, Thread, ThreadActiveFlag, ThreadHistoryMode, ThreadStatus,
+    ThreadTokenUsage, TokenUsageBreakdown, Turn, TurnError, TurnItemsView, TurnStatus, UserInput,
+};
