@@ -2,6 +2,9 @@
 
 use crate::wire::SandboxMode;
 
+/// The Codex release whose app-server protocol turnstile implements.
+pub const PROTOCOL_VERSION: &str = "0.169.0";
+
 /// Facts and defaults the machine cannot find out by itself (it does no I/O).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -10,7 +13,9 @@ pub struct MachineConfig {
     pub seed: u64,
     /// The server's home directory, reported as `codexHome`.
     pub home: String,
-    /// Server version, reported in `userAgent` and `Thread.cliVersion`.
+    /// Version reported in `userAgent` and `Thread.cliVersion`. Clients read it as the Codex
+    /// version whose protocol the server speaks (the Python SDK gates features on it), so it
+    /// defaults to [`PROTOCOL_VERSION`], not turnstile's own crate version.
     pub server_version: String,
     /// `platformFamily`, e.g. `unix`.
     pub platform_family: String,
@@ -40,7 +45,7 @@ impl MachineConfig {
         Self {
             seed,
             home: "/tmp/turnstile-home".into(),
-            server_version: env!("CARGO_PKG_VERSION").into(),
+            server_version: PROTOCOL_VERSION.into(),
             platform_family: "unix".into(),
             platform_os: "linux".into(),
             os_version: "Linux".into(),

@@ -42,7 +42,7 @@ mod thread;
 mod time;
 pub mod wire;
 
-pub use config::MachineConfig;
+pub use config::{MachineConfig, PROTOCOL_VERSION};
 pub use engine::{EngineCommand, EngineEvent, ItemDelta, ItemKey, ThreadSettings};
 pub use ids::{ConnectionId, ItemId, ThreadId, TurnId};
 pub use io::{Input, Output, StorageResult};
