@@ -37,6 +37,22 @@ pub struct MachineConfig {
     pub sandbox: SandboxMode,
     /// A thread with no subscribers and no activity for this long is unloaded.
     pub thread_unload_delay_ms: u64,
+    /// A deliberately broken behaviour, for proving the simulator finds bugs.
+    #[cfg(feature = "inject-bugs")]
+    pub injected_bug: Option<InjectedBug>,
+}
+
+/// Known-bad behaviours real app-servers shipped, re-created on demand so tests can prove the
+/// simulator's oracle catches them. Only with the `inject-bugs` feature.
+#[cfg(feature = "inject-bugs")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InjectedBug {
+    /// Emit `turn/started` from the `turn/start` handler, before the thread is `active`.
+    EarlyTurnStarted,
+    /// Leave a closed connection in every subscriber set, so thread events reach whichever
+    /// connection later reuses its id although that connection never subscribed.
+    LeakSubscriptionOnClose,
 }
 
 impl MachineConfig {
@@ -56,6 +72,8 @@ impl MachineConfig {
             model_provider: "turnstile".into(),
             sandbox: SandboxMode::WorkspaceWrite,
             thread_unload_delay_ms: 30 * 60 * 1000,
+            #[cfg(feature = "inject-bugs")]
+            injected_bug: None,
         }
     }
 }

@@ -42,6 +42,8 @@ mod thread;
 mod time;
 pub mod wire;
 
+#[cfg(feature = "inject-bugs")]
+pub use config::InjectedBug;
 pub use config::{MachineConfig, PROTOCOL_VERSION};
 pub use engine::{EngineCommand, EngineEvent, ItemDelta, ItemKey, ThreadSettings};
 pub use ids::{ConnectionId, ItemId, ThreadId, TurnId};

@@ -150,6 +150,10 @@ impl Machine {
 
     /// Forgets a closed connection: it leaves every subscriber set; its threads keep running.
     pub(crate) fn detach_connection(&mut self, conn: ConnectionId) {
+        #[cfg(feature = "inject-bugs")]
+        if self.config.injected_bug == Some(crate::InjectedBug::LeakSubscriptionOnClose) {
+            return;
+        }
         let now = self.now;
         for live in self.threads.values_mut().filter_map(|t| t.live.as_mut()) {
             if live.subscribers.remove(&conn) && live.subscribers.is_empty() {

@@ -114,7 +114,17 @@ impl Machine {
         } else if state.ephemeral {
             state.materialized = true;
         }
+        #[cfg(feature = "inject-bugs")]
+        let early = (self.config.injected_bug == Some(crate::InjectedBug::EarlyTurnStarted))
+            .then(|| turn.clone());
         self.respond(conn, &id, &TurnStartResponse { turn });
+        #[cfg(feature = "inject-bugs")]
+        if let Some(turn) = early {
+            self.notify_subscribers(
+                thread_id,
+                &crate::wire::notifications::TurnStarted { thread_id, turn },
+            );
+        }
         let command = EngineCommand::StartTurn {
             turn_id,
             input: p.input,
