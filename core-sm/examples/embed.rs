@@ -11,7 +11,9 @@ fn main() {
     let frame = |text: String| Input::Frame { conn, text };
     let mut inputs = VecDeque::from([
         Input::ConnectionOpened { conn },
-        frame(r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"embed","version":"1"}}}"#.into()),
+        frame(
+            r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"embed","version":"1"}}}"#.into(),
+        ),
         frame(r#"{"id":2,"method":"thread/start","params":{}}"#.into()),
     ]);
     let mut now = Timestamp::from_millis(1_764_000_000_000); // your clock, passed in

@@ -26,17 +26,14 @@ impl Connection {
     /// Whether a notification with this method may be sent here (opt-outs apply to every
     /// notification, broadcast or targeted, and never to responses or requests).
     pub(crate) fn wants(&self, method: &str) -> bool {
-        self.session
-            .as_ref()
-            .is_none_or(|s| !s.opt_out.contains(method))
+        self.session.as_ref().is_none_or(|s| !s.opt_out.contains(method))
     }
 }
 
 /// Whether `name` is a valid HTTP header value (visible ASCII, space and tab), as Codex
 /// requires of `clientInfo.name` because it becomes the user-agent prefix.
 pub(crate) fn is_valid_header_value(name: &str) -> bool {
-    name.bytes()
-        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    name.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
 #[cfg(test)]

@@ -107,10 +107,7 @@ pub fn rebuild(records: &[RolloutRecord]) -> Result<StoredThread, RebuildError> 
     for record in &records[1..] {
         match record {
             RolloutRecord::SessionMeta(_) => {}
-            RolloutRecord::TurnStarted {
-                turn_id,
-                started_at,
-            } => {
+            RolloutRecord::TurnStarted { turn_id, started_at } => {
                 stored.updated_at_ms = stored.updated_at_ms.max(secs_to_ms(*started_at));
                 stored.turns.push(Turn {
                     id: *turn_id,
@@ -133,13 +130,7 @@ pub fn rebuild(records: &[RolloutRecord]) -> Result<StoredThread, RebuildError> 
                     None => turn.items.push(item.clone()),
                 }
             }
-            RolloutRecord::TurnEnded {
-                turn_id,
-                status,
-                error,
-                completed_at,
-                duration_ms,
-            } => {
+            RolloutRecord::TurnEnded { turn_id, status, error, completed_at, duration_ms } => {
                 stored.updated_at_ms = stored.updated_at_ms.max(secs_to_ms(*completed_at));
                 if let Some(turn) = stored.turns.iter_mut().rev().find(|t| t.id == *turn_id) {
                     turn.status = *status;

@@ -60,9 +60,7 @@ uuid_id!(
 );
 
 /// An item id. The machine mints UUIDv7 ids for every item it announces.
-#[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ItemId(pub String);
 
@@ -83,9 +81,7 @@ pub(crate) struct IdGen {
 
 impl IdGen {
     pub(crate) fn new(seed: u64) -> Self {
-        Self {
-            rng: fastrand::Rng::with_seed(seed),
-        }
+        Self { rng: fastrand::Rng::with_seed(seed) }
     }
 
     pub(crate) fn uuid_v7(&mut self, now: Timestamp) -> Uuid {

@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod approvals;
 mod config;
 mod connection;
 pub mod engine;
@@ -37,6 +38,7 @@ pub mod history;
 mod ids;
 mod io;
 mod machine;
+mod pending;
 mod routing;
 mod thread;
 mod time;
@@ -45,7 +47,9 @@ pub mod wire;
 #[cfg(feature = "inject-bugs")]
 pub use config::InjectedBug;
 pub use config::{MachineConfig, PROTOCOL_VERSION};
-pub use engine::{EngineCommand, EngineEvent, ItemDelta, ItemKey, ThreadSettings};
+pub use engine::{
+    EngineCommand, EngineEvent, EngineRequest, ItemDelta, ItemKey, RequestKey, RequestOutcome, ThreadSettings,
+};
 pub use ids::{ConnectionId, ItemId, ThreadId, TurnId};
 pub use io::{Input, Output, StorageResult};
 pub use machine::Machine;

@@ -13,8 +13,8 @@ use crate::thread::ThreadState;
 use crate::time::Timestamp;
 use crate::wire::requests::{
     InitializeParams, ThreadIdParams, ThreadListParams, ThreadLoadedListParams, ThreadReadParams,
-    ThreadResumeParams, ThreadSetNameParams, ThreadStartParams, TurnInterruptParams,
-    TurnStartParams, TurnSteerParams,
+    ThreadResumeParams, ThreadSetNameParams, ThreadStartParams, TurnInterruptParams, TurnStartParams,
+    TurnSteerParams,
 };
 use crate::wire::{codes, methods, ErrorObject, Incoming, RequestId, ThreadStatus};
 
@@ -30,6 +30,8 @@ pub struct Machine {
     pub(crate) threads: BTreeMap<ThreadId, ThreadState>,
     /// `clientInfo.name` of the first successful `initialize`; prefixes every user agent.
     pub(crate) originator: Option<String>,
+    /// Outstanding server-to-client requests.
+    pub(crate) pending: crate::pending::PendingTable,
     /// Requests waiting for an [`Output::Load`] to be answered.
     pub(crate) awaiting_load: BTreeMap<ThreadId, Vec<crate::handlers::threads::Parked>>,
 }
@@ -97,6 +99,7 @@ impl Machine {
             connections: BTreeMap::new(),
             threads: BTreeMap::new(),
             originator: None,
+            pending: Default::default(),
             awaiting_load: BTreeMap::new(),
         }
     }
@@ -107,11 +110,7 @@ impl Machine {
         self.now = self.now.max(now);
         match input {
             Input::ConnectionOpened { conn } => {
-                if self
-                    .connections
-                    .insert(conn, Connection::default())
-                    .is_some()
-                {
+                if self.connections.insert(conn, Connection::default()).is_some() {
                     tracing::warn!(%conn, "connection id reused while open; state reset");
                     self.detach_connection(conn);
                 }
@@ -137,26 +136,35 @@ impl Machine {
     /// The next deadline (idle thread unload), if any; feed [`Input::Tick`] once it has passed.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let delay = self.config.thread_unload_delay_ms;
-        self.threads
-            .values()
-            .filter_map(|t| t.live.as_ref()?.unload_deadline(delay))
-            .min()
+        let unload = self.threads.values().filter_map(|t| t.live.as_ref()?.unload_deadline(delay)).min();
+        [unload, self.pending.next_deadline()].into_iter().flatten().min()
     }
 
     /// The derived status of a thread (`notLoaded` for unknown ids).
     pub fn thread_status(&self, thread_id: ThreadId) -> ThreadStatus {
         self.threads
             .get(&thread_id)
-            .map_or(ThreadStatus::NotLoaded, ThreadState::status)
+            .map_or(ThreadStatus::NotLoaded, |t| t.status(self.pending.flags(thread_id)))
+    }
+
+    /// Ids of outstanding server requests with their thread, ascending.
+    pub fn pending_requests(&self) -> Vec<(i64, ThreadId)> {
+        let mut all: Vec<(i64, ThreadId)> = Vec::with_capacity(self.pending.len());
+        for t in self.threads.keys() {
+            all.extend(self.pending.of_thread(*t).into_iter().map(|id| (id, *t)));
+        }
+        all.sort_unstable();
+        all
+    }
+
+    /// The wire `Thread` for `state`, with its derived status.
+    pub(crate) fn thread_wire(&self, state: &ThreadState, with_turns: bool) -> crate::wire::Thread {
+        state.to_wire(state.status(self.pending.flags(state.id)), with_turns, &self.config.server_version)
     }
 
     /// Loaded threads, ascending.
     pub fn loaded_threads(&self) -> Vec<ThreadId> {
-        self.threads
-            .values()
-            .filter(|t| t.live.is_some())
-            .map(|t| t.id)
-            .collect()
+        self.threads.values().filter(|t| t.live.is_some()).map(|t| t.id).collect()
     }
 
     /// Connections subscribed to a thread, ascending.
@@ -181,22 +189,15 @@ impl Machine {
             Ok(Incoming::Notification { method }) => {
                 tracing::debug!(%conn, %method, "client notification");
             }
-            Ok(Incoming::Response { id, .. }) | Ok(Incoming::Error { id, .. }) => {
-                tracing::warn!(%conn, %id, "answer to an unknown server request ignored");
-            }
+            Ok(Incoming::Response { id, result }) => self.handle_client_answer(conn, id, Ok(result)),
+            Ok(Incoming::Error { id, error }) => self.handle_client_answer(conn, id, Err(error)),
             Ok(Incoming::Request { id, method, params }) => {
                 self.handle_request(conn, id, &method, params.as_ref());
             }
         }
     }
 
-    fn handle_request(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        method: &str,
-        params: Option<&Value>,
-    ) {
+    fn handle_request(&mut self, conn: ConnectionId, id: RequestId, method: &str, params: Option<&Value>) {
         let Some(info) = methods::lookup(method) else {
             let error = ErrorObject::invalid_request(methods::unknown_method_message(method));
             return self.respond_error(conn, &id, error);
@@ -232,9 +233,8 @@ impl Machine {
                     .map(|f| format!("{}.{f}", info.name))
             };
             if let Some(reason) = gated {
-                let error = ErrorObject::invalid_request(format!(
-                    "{reason} requires experimentalApi capability"
-                ));
+                let error =
+                    ErrorObject::invalid_request(format!("{reason} requires experimentalApi capability"));
                 return self.respond_error(conn, &id, error);
             }
         }
@@ -264,13 +264,11 @@ impl Machine {
     fn handle_shutdown(&mut self) {
         let loaded: Vec<ThreadId> = self.loaded_threads();
         for thread_id in loaded {
+            self.drop_thread_requests(thread_id);
             if let Some(t) = self.threads.get_mut(&thread_id) {
                 t.live = None;
             }
-            self.outputs.push_back(Output::Engine {
-                thread_id,
-                command: crate::EngineCommand::CloseThread,
-            });
+            self.outputs.push_back(Output::Engine { thread_id, command: crate::EngineCommand::CloseThread });
         }
         for conn in std::mem::take(&mut self.connections).into_keys() {
             self.outputs.push_back(Output::Close { conn });

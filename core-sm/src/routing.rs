@@ -8,9 +8,7 @@ use crate::ids::{ConnectionId, ThreadId};
 use crate::io::Output;
 use crate::machine::Machine;
 use crate::wire::notifications::Notification;
-use crate::wire::{
-    encode_error, encode_notification, encode_result, ErrorObject, Frame, RequestId,
-};
+use crate::wire::{encode_error, encode_notification, encode_result, ErrorObject, Frame, RequestId};
 
 impl Machine {
     fn push_send(&mut self, conn: ConnectionId, frame: Frame) {
@@ -58,12 +56,8 @@ impl Machine {
 
     /// A notification for every initialized connection.
     pub(crate) fn broadcast<N: Notification>(&mut self, params: &N) {
-        let recipients = self
-            .connections
-            .iter()
-            .filter(|(_, c)| c.is_initialized())
-            .map(|(id, _)| *id)
-            .collect();
+        let recipients =
+            self.connections.iter().filter(|(_, c)| c.is_initialized()).map(|(id, _)| *id).collect();
         self.notify_each(recipients, params);
     }
 

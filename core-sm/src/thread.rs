@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::approvals::SessionGrants;
 use crate::engine::{ItemKey, ThreadSettings};
 use crate::ids::{ConnectionId, ThreadId, TurnId};
 use crate::time::Timestamp;
 use crate::wire::{
-    input_text, ApprovalsReviewer, ItemBody, RequestId, SessionSource, Thread, ThreadHistoryMode,
-    ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError, TurnItemsView, TurnStatus,
-    UserInput,
+    input_text, ApprovalsReviewer, ItemBody, RequestId, SessionSource, Thread, ThreadActiveFlag,
+    ThreadHistoryMode, ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError, TurnItemsView,
+    TurnStatus, UserInput,
 };
 
 /// Everything the machine knows about one thread, loaded or not.
@@ -44,6 +45,8 @@ pub(crate) struct LiveThread {
     /// Since when the thread has had no subscribers and no running turn (unload timer).
     pub(crate) idle_since: Timestamp,
     pub(crate) token_usage: Option<ThreadTokenUsage>,
+    /// Decisions that last for the session (dropped when the thread unloads).
+    pub(crate) grants: SessionGrants,
 }
 
 /// The turn in flight: submitted by `turn/start`, running once the engine says so.
@@ -62,14 +65,12 @@ pub(crate) struct ActiveTurn {
     pub(crate) keys: BTreeMap<ItemKey, (usize, bool)>,
     /// `turn/interrupt` requests answered when the abort is observed.
     pub(crate) interrupters: Vec<(ConnectionId, RequestId)>,
+    /// Whether the engine has been told to interrupt (by a client or a `cancel` decision).
+    pub(crate) interrupt_sent: bool,
 }
 
 impl ActiveTurn {
-    pub(crate) fn new(
-        id: TurnId,
-        input: Vec<UserInput>,
-        client_message_id: Option<String>,
-    ) -> Self {
+    pub(crate) fn new(id: TurnId, input: Vec<UserInput>, client_message_id: Option<String>) -> Self {
         Self {
             id,
             started_at: None,
@@ -79,6 +80,7 @@ impl ActiveTurn {
             items: Vec::new(),
             keys: BTreeMap::new(),
             interrupters: Vec::new(),
+            interrupt_sent: false,
         }
     }
 
@@ -99,21 +101,12 @@ impl ActiveTurn {
 
     /// The turn with everything so far, for resume and read snapshots.
     pub(crate) fn snapshot(&self) -> Turn {
-        Turn {
-            items: self.items.clone(),
-            items_view: TurnItemsView::Full,
-            ..self.announce()
-        }
+        Turn { items: self.items.clone(), items_view: TurnItemsView::Full, ..self.announce() }
     }
 
     /// Indices of items started but not completed, in start order.
     pub(crate) fn open_items(&self) -> Vec<usize> {
-        let mut open: Vec<usize> = self
-            .keys
-            .values()
-            .filter(|(_, done)| !done)
-            .map(|(i, _)| *i)
-            .collect();
+        let mut open: Vec<usize> = self.keys.values().filter(|(_, done)| !done).map(|(i, _)| *i).collect();
         open.sort_unstable();
         open
     }
@@ -128,6 +121,7 @@ impl LiveThread {
             announced: ThreadStatus::Idle,
             idle_since: now,
             token_usage: None,
+            grants: SessionGrants::default(),
         }
     }
 
@@ -137,11 +131,9 @@ impl LiveThread {
     }
 
     /// The status derived from the facts: running, pending requests, last error.
-    pub(crate) fn status(&self) -> ThreadStatus {
-        if self.running() {
-            ThreadStatus::Active {
-                active_flags: Vec::new(),
-            }
+    pub(crate) fn status(&self, flags: Vec<ThreadActiveFlag>) -> ThreadStatus {
+        if self.running() || !flags.is_empty() {
+            ThreadStatus::Active { active_flags: flags }
         } else if self.system_error {
             ThreadStatus::SystemError
         } else {
@@ -151,16 +143,14 @@ impl LiveThread {
 
     /// When the idle-unload timer fires, if it is running.
     pub(crate) fn unload_deadline(&self, delay_ms: u64) -> Option<Timestamp> {
-        (self.subscribers.is_empty() && self.active.is_none())
-            .then(|| self.idle_since.plus_millis(delay_ms))
+        (self.subscribers.is_empty() && self.active.is_none()).then(|| self.idle_since.plus_millis(delay_ms))
     }
 }
 
 impl ThreadState {
-    pub(crate) fn status(&self) -> ThreadStatus {
-        self.live
-            .as_ref()
-            .map_or(ThreadStatus::NotLoaded, LiveThread::status)
+    /// Derived status given the flags of the thread's pending requests.
+    pub(crate) fn status(&self, flags: Vec<ThreadActiveFlag>) -> ThreadStatus {
+        self.live.as_ref().map_or(ThreadStatus::NotLoaded, |l| l.status(flags))
     }
 
     pub(crate) fn active_turn(&self) -> Option<&ActiveTurn> {
@@ -179,24 +169,16 @@ impl ThreadState {
         }
     }
 
-    /// The wire `Thread`; `with_turns` adds finished turns and the active turn's snapshot.
-    pub(crate) fn to_wire(&self, with_turns: bool, cli_version: &str) -> Thread {
-        let mut status = self.status();
+    /// The wire `Thread` with the given derived status; `with_turns` adds finished turns and
+    /// the active turn's snapshot.
+    pub(crate) fn to_wire(&self, mut status: ThreadStatus, with_turns: bool, cli_version: &str) -> Thread {
         let active = self.active_turn();
-        if active.is_some_and(|t| t.started_at.is_some())
-            && !matches!(status, ThreadStatus::Active { .. })
-        {
-            status = ThreadStatus::Active {
-                active_flags: Vec::new(),
-            };
+        if active.is_some_and(|t| t.started_at.is_some()) && !matches!(status, ThreadStatus::Active { .. }) {
+            status = ThreadStatus::Active { active_flags: Vec::new() };
         }
         let turns = if with_turns {
             let mut turns = self.turns.clone();
-            turns.extend(
-                active
-                    .filter(|t| t.started_at.is_some())
-                    .map(ActiveTurn::snapshot),
-            );
+            turns.extend(active.filter(|t| t.started_at.is_some()).map(ActiveTurn::snapshot));
             turns
         } else {
             Vec::new()
@@ -230,23 +212,14 @@ impl ThreadState {
 pub(crate) fn completion_view(turn: &Turn) -> Turn {
     let items = match turn.status {
         TurnStatus::Interrupted => None,
-        _ => turn
-            .items
-            .iter()
-            .rev()
-            .find(|i| matches!(i.body, ItemBody::AgentMessage { .. }))
-            .cloned(),
+        _ => turn.items.iter().rev().find(|i| matches!(i.body, ItemBody::AgentMessage { .. })).cloned(),
     };
     let items_view = if turn.status == TurnStatus::Interrupted {
         TurnItemsView::NotLoaded
     } else {
         TurnItemsView::Summary
     };
-    Turn {
-        items: items.into_iter().collect(),
-        items_view,
-        ..turn.clone()
-    }
+    Turn { items: items.into_iter().collect(), items_view, ..turn.clone() }
 }
 
 /// Builds the finished turn from the active one.
@@ -256,9 +229,7 @@ pub(crate) fn finish(
     error: Option<TurnError>,
     now: Timestamp,
 ) -> Turn {
-    let duration = active
-        .started_at
-        .map(|s| i64::try_from(now.millis_since(s)).unwrap_or(i64::MAX));
+    let duration = active.started_at.map(|s| i64::try_from(now.millis_since(s)).unwrap_or(i64::MAX));
     Turn {
         id: active.id,
         items: active.items,

@@ -7,10 +7,7 @@ use serde_json::{json, Value};
 
 fn error_of(reply: &Value) -> (i64, String) {
     let e = &reply["error"];
-    (
-        e["code"].as_i64().unwrap(),
-        e["message"].as_str().unwrap().to_owned(),
-    )
+    (e["code"].as_i64().unwrap(), e["message"].as_str().unwrap().to_owned())
 }
 
 #[test]
@@ -20,17 +17,10 @@ fn initialize_once_per_connection() {
     let early = h.request(c, "thread/start", json!({}));
     assert_eq!(error_of(&early), (-32600, "Not initialized".into()));
 
-    let bad = h.request(
-        c,
-        "initialize",
-        json!({"clientInfo": {"name": "bad\nname", "version": "1"}}),
-    );
+    let bad = h.request(c, "initialize", json!({"clientInfo": {"name": "bad\nname", "version": "1"}}));
     assert_eq!(
         error_of(&bad),
-        (
-            -32600,
-            "Invalid clientInfo.name: 'bad\nname'. Must be a valid HTTP header value.".into()
-        )
+        (-32600, "Invalid clientInfo.name: 'bad\nname'. Must be a valid HTTP header value.".into())
     );
     // The failed initialize leaves the connection uninitialized.
     let still = h.request(c, "thread/list", json!({}));
@@ -46,16 +36,9 @@ fn initialize_once_per_connection() {
     assert_eq!(result["platformFamily"], "unix");
     assert_eq!(result["platformOs"], "linux");
     let ua = result["userAgent"].as_str().unwrap();
-    assert!(
-        ua.starts_with("probe/") && ua.ends_with("(probe; 0.0.1)"),
-        "{ua}"
-    );
+    assert!(ua.starts_with("probe/") && ua.ends_with("(probe; 0.0.1)"), "{ua}");
 
-    let again = h.request(
-        c,
-        "initialize",
-        json!({"clientInfo": {"name": "probe", "version": "1"}}),
-    );
+    let again = h.request(c, "initialize", json!({"clientInfo": {"name": "probe", "version": "1"}}));
     assert_eq!(error_of(&again), (-32600, "Already initialized".into()));
 }
 
@@ -64,21 +47,10 @@ fn first_client_sets_the_originator() {
     let mut h = Harness::new(1);
     let a = h.open(1);
     let b = h.open(2);
-    h.request(
-        a,
-        "initialize",
-        json!({"clientInfo": {"name": "first", "version": "1"}}),
-    );
-    let r = h.request(
-        b,
-        "initialize",
-        json!({"clientInfo": {"name": "second", "version": "2"}}),
-    );
+    h.request(a, "initialize", json!({"clientInfo": {"name": "first", "version": "1"}}));
+    let r = h.request(b, "initialize", json!({"clientInfo": {"name": "second", "version": "2"}}));
     let ua = r["result"]["userAgent"].as_str().unwrap();
-    assert!(
-        ua.starts_with("first/") && ua.ends_with("(second; 2)"),
-        "{ua}"
-    );
+    assert!(ua.starts_with("first/") && ua.ends_with("(second; 2)"), "{ua}");
 }
 
 #[test]
@@ -141,11 +113,7 @@ fn experimental_connections_may_use_experimental_fields() {
     assert_eq!(tools.unwrap().len(), 1, "dynamic tools reach the engine");
     // Unused experimental fields (null / false) do not need the capability either.
     let plain = h.client(1, json!(null));
-    let r = h.request(
-        plain,
-        "thread/start",
-        json!({"dynamicTools": null, "experimentalRawEvents": false}),
-    );
+    let r = h.request(plain, "thread/start", json!({"dynamicTools": null, "experimentalRawEvents": false}));
     assert!(r.get("result").is_some(), "{r}");
 }
 
@@ -169,15 +137,9 @@ fn ten_mebibyte_frames_are_handled() {
     h.raw(c, &frame.to_string());
     let reply = h.reply(c, 7).unwrap();
     assert_eq!(reply["error"]["code"], -32602);
-    assert_eq!(
-        reply["error"]["message"],
-        "Input exceeds the maximum length of 1048576 characters."
-    );
+    assert_eq!(reply["error"]["message"], "Input exceeds the maximum length of 1048576 characters.");
     assert_eq!(reply["error"]["data"]["actual_chars"], 10 << 20);
     h.raw(c, &format!("{{\"garbage\": \"{}\"", "y".repeat(10 << 20)));
     h.take(c);
-    assert!(h
-        .request(c, "thread/loaded/list", json!({}))
-        .get("result")
-        .is_some());
+    assert!(h.request(c, "thread/loaded/list", json!({})).get("result").is_some());
 }

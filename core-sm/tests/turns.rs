@@ -26,51 +26,21 @@ fn a_plain_turn_streams_in_codex_order() {
     assert_eq!(turn["itemsView"], "notLoaded");
     assert_eq!(turn["startedAt"], json!(null));
     let turn_id = core_sm::TurnId::parse(turn["id"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        h.methods(c),
-        ["<result>"],
-        "nothing is announced before the engine starts the turn"
-    );
+    assert_eq!(h.methods(c), ["<result>"], "nothing is announced before the engine starts the turn");
     let cmds = h.take_engine();
-    assert!(
-        matches!(&cmds[..], [(_, EngineCommand::StartTurn { turn_id: id, .. })] if *id == turn_id)
-    );
+    assert!(matches!(&cmds[..], [(_, EngineCommand::StartTurn { turn_id: id, .. })] if *id == turn_id));
 
     h.engine_event(t, EngineEvent::TurnStarted { turn_id });
     let k = ItemKey(1);
-    h.engine_event(
-        t,
-        EngineEvent::ItemStarted {
-            turn_id,
-            key: k,
-            body: agent_message(""),
-        },
-    );
+    h.engine_event(t, EngineEvent::ItemStarted { turn_id, key: k, body: agent_message("") });
     for d in ["Hel", "lo"] {
         h.engine_event(
             t,
-            EngineEvent::ItemDelta {
-                turn_id,
-                key: k,
-                delta: ItemDelta::AgentMessage(d.into()),
-            },
+            EngineEvent::ItemDelta { turn_id, key: k, delta: ItemDelta::AgentMessage(d.into()) },
         );
     }
-    h.engine_event(
-        t,
-        EngineEvent::ItemCompleted {
-            turn_id,
-            key: k,
-            body: agent_message("Hello"),
-        },
-    );
-    h.engine_event(
-        t,
-        EngineEvent::TokenUsage {
-            turn_id,
-            usage: ThreadTokenUsage::default(),
-        },
-    );
+    h.engine_event(t, EngineEvent::ItemCompleted { turn_id, key: k, body: agent_message("Hello") });
+    h.engine_event(t, EngineEvent::TokenUsage { turn_id, usage: ThreadTokenUsage::default() });
     h.engine_event(t, EngineEvent::TurnCompleted { turn_id });
     let frames = h.take(c);
     let names: Vec<String> = frames.iter().map(common::describe).collect();
@@ -90,10 +60,7 @@ fn a_plain_turn_streams_in_codex_order() {
             "turn/completed",
         ]
     );
-    assert_eq!(
-        frames[1]["params"]["turn"]["startedAt"],
-        json!(1_764_000_000)
-    );
+    assert_eq!(frames[1]["params"]["turn"]["startedAt"], json!(1_764_000_000));
     assert_eq!(frames[3]["params"]["item"]["content"][0]["text"], "hi");
     let done = &frames[10]["params"]["turn"];
     assert_eq!(done["status"], "completed");
@@ -101,11 +68,7 @@ fn a_plain_turn_streams_in_codex_order() {
     assert_eq!(done["items"][0]["text"], "Hello");
     assert!(frames.iter().all(|f| f["emittedAtMs"].is_i64()));
 
-    let read = h.request(
-        c,
-        "thread/read",
-        json!({"threadId": t.to_string(), "includeTurns": true}),
-    );
+    let read = h.request(c, "thread/read", json!({"threadId": t.to_string(), "includeTurns": true}));
     let turns = &read["result"]["thread"]["turns"];
     assert_eq!(turns[0]["itemsView"], "full");
     assert_eq!(turns[0]["items"].as_array().unwrap().len(), 2);
@@ -126,18 +89,8 @@ fn turn_start_during_an_active_turn_joins_it() {
         json!({"threadId": t.to_string(), "input": [{"type": "text", "text": "more"}]}),
     );
     assert_eq!(r["result"]["turn"]["id"], turn_id.to_string());
-    assert_eq!(
-        h.methods(c),
-        [
-            "<result>",
-            "item/started:userMessage",
-            "item/completed:userMessage"
-        ]
-    );
-    assert!(matches!(
-        &h.take_engine()[..],
-        [(_, EngineCommand::Steer { .. })]
-    ));
+    assert_eq!(h.methods(c), ["<result>", "item/started:userMessage", "item/completed:userMessage"]);
+    assert!(matches!(&h.take_engine()[..], [(_, EngineCommand::Steer { .. })]));
 }
 
 #[test]
@@ -159,21 +112,14 @@ fn steer_checks_and_queues_until_the_turn_runs() {
         json!({"threadId": tid, "expectedTurnId": "", "input": [{"type": "text", "text": "a"}]}),
     );
     assert_eq!(e["error"]["message"], "expectedTurnId must not be empty");
-    let e = h.request(
-        c,
-        "turn/steer",
-        json!({"threadId": tid, "expectedTurnId": "abc", "input": []}),
-    );
+    let e = h.request(c, "turn/steer", json!({"threadId": tid, "expectedTurnId": "abc", "input": []}));
     assert_eq!(e["error"]["message"], "input must not be empty");
     let e = h.request(
         c,
         "turn/steer",
         json!({"threadId": tid, "expectedTurnId": "abc", "input": [{"type": "text", "text": "a"}]}),
     );
-    assert_eq!(
-        e["error"]["message"],
-        format!("expected active turn id `abc` but found `{turn_id}`")
-    );
+    assert_eq!(e["error"]["message"], format!("expected active turn id `abc` but found `{turn_id}`"));
     let ok = h.request(c, "turn/steer", json!({"threadId": tid, "expectedTurnId": turn_id.to_string(), "input": [{"type": "text", "text": "later"}]}));
     assert_eq!(ok["result"]["turnId"], turn_id.to_string());
     h.take(c);
@@ -208,41 +154,14 @@ fn interrupt_answers_when_the_abort_is_observed() {
         "type": "commandExecution", "command": "sleep 10", "cwd": "/tmp", "commandActions": [], "status": "inProgress"
     }))
     .unwrap();
-    h.engine_event(
-        t,
-        EngineEvent::ItemStarted {
-            turn_id,
-            key: ItemKey(1),
-            body: cmd_body,
-        },
-    );
+    h.engine_event(t, EngineEvent::ItemStarted { turn_id, key: ItemKey(1), body: cmd_body });
     h.take(c);
-    let e = h.request(
-        c,
-        "turn/interrupt",
-        json!({"threadId": tid, "turnId": "wrong"}),
-    );
-    assert_eq!(
-        e["error"]["message"],
-        format!("expected active turn id wrong but found {turn_id}")
-    );
+    let e = h.request(c, "turn/interrupt", json!({"threadId": tid, "turnId": "wrong"}));
+    assert_eq!(e["error"]["message"], format!("expected active turn id wrong but found {turn_id}"));
     h.take(c);
-    h.send_request(
-        c,
-        100,
-        "turn/interrupt",
-        json!({"threadId": tid, "turnId": turn_id.to_string()}),
-    );
-    h.send_request(
-        c,
-        101,
-        "turn/interrupt",
-        json!({"threadId": tid, "turnId": turn_id.to_string()}),
-    );
-    assert!(
-        h.take(c).is_empty(),
-        "the interrupt is answered only once the engine aborted"
-    );
+    h.send_request(c, 100, "turn/interrupt", json!({"threadId": tid, "turnId": turn_id.to_string()}));
+    h.send_request(c, 101, "turn/interrupt", json!({"threadId": tid, "turnId": turn_id.to_string()}));
+    assert!(h.take(c).is_empty(), "the interrupt is answered only once the engine aborted");
     let cmds = h.take_engine();
     assert_eq!(cmds.len(), 1, "the engine is told once: {cmds:?}");
     h.engine_event(t, EngineEvent::TurnAborted { turn_id });
@@ -286,40 +205,17 @@ fn a_failed_turn_reports_the_error_and_system_error_until_the_next_turn() {
         codex_error_info: Some(json!("other")),
         additional_details: None,
     };
-    h.engine_event(
-        t,
-        EngineEvent::Retrying {
-            turn_id,
-            error: error.clone(),
-        },
-    );
+    h.engine_event(t, EngineEvent::Retrying { turn_id, error: error.clone() });
     h.engine_event(t, EngineEvent::TurnFailed { turn_id, error });
     let frames = h.take(c);
     let names: Vec<String> = frames.iter().map(common::describe).collect();
-    assert_eq!(
-        names,
-        [
-            "error",
-            "error",
-            "thread/status/changed:systemError",
-            "turn/completed"
-        ]
-    );
+    assert_eq!(names, ["error", "error", "thread/status/changed:systemError", "turn/completed"]);
     assert_eq!(frames[0]["params"]["willRetry"], true);
     assert_eq!(frames[1]["params"]["willRetry"], false);
     assert_eq!(frames[3]["params"]["turn"]["status"], "failed");
-    assert_eq!(
-        frames[3]["params"]["turn"]["error"]["message"],
-        "model exploded"
-    );
+    assert_eq!(frames[3]["params"]["turn"]["error"]["message"], "model exploded");
     // Status is broadcast; turn events are not.
-    assert_eq!(
-        h.methods(observer),
-        [
-            "thread/status/changed:active",
-            "thread/status/changed:systemError"
-        ]
-    );
+    assert_eq!(h.methods(observer), ["thread/status/changed:active", "thread/status/changed:systemError"]);
     let next = h.start_turn(c, t, "again");
     h.engine_event(t, EngineEvent::TurnStarted { turn_id: next });
     assert_eq!(h.methods(c)[0], "thread/status/changed:active");
@@ -332,47 +228,18 @@ fn engine_misbehaviour_is_dropped_not_fatal() {
     let t = h.start_thread(c);
     let turn_id = h.start_turn(c, t, "x");
     // Items before the turn started, unknown keys, duplicate starts: all dropped.
-    h.engine_event(
-        t,
-        EngineEvent::ItemStarted {
-            turn_id,
-            key: ItemKey(1),
-            body: agent_message(""),
-        },
-    );
+    h.engine_event(t, EngineEvent::ItemStarted { turn_id, key: ItemKey(1), body: agent_message("") });
     h.engine_event(t, EngineEvent::TurnStarted { turn_id });
     h.engine_event(t, EngineEvent::TurnStarted { turn_id });
     h.engine_event(
         t,
-        EngineEvent::ItemDelta {
-            turn_id,
-            key: ItemKey(7),
-            delta: ItemDelta::AgentMessage("?".into()),
-        },
+        EngineEvent::ItemDelta { turn_id, key: ItemKey(7), delta: ItemDelta::AgentMessage("?".into()) },
     );
+    h.engine_event(t, EngineEvent::ItemCompleted { turn_id, key: ItemKey(2), body: agent_message("late") });
+    h.engine_event(t, EngineEvent::ItemCompleted { turn_id, key: ItemKey(2), body: agent_message("twice") });
     h.engine_event(
         t,
-        EngineEvent::ItemCompleted {
-            turn_id,
-            key: ItemKey(2),
-            body: agent_message("late"),
-        },
-    );
-    h.engine_event(
-        t,
-        EngineEvent::ItemCompleted {
-            turn_id,
-            key: ItemKey(2),
-            body: agent_message("twice"),
-        },
-    );
-    h.engine_event(
-        t,
-        EngineEvent::ItemDelta {
-            turn_id,
-            key: ItemKey(2),
-            delta: ItemDelta::AgentMessage("!".into()),
-        },
+        EngineEvent::ItemDelta { turn_id, key: ItemKey(2), delta: ItemDelta::AgentMessage("!".into()) },
     );
     h.engine_event(t, EngineEvent::TurnCompleted { turn_id });
     let names = h.methods(c);

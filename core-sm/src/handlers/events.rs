@@ -8,8 +8,8 @@ use crate::machine::Machine;
 use crate::thread::{completion_view, finish, ActiveTurn};
 use crate::wire::notifications::{
     AgentMessageDelta, CommandExecutionOutputDelta, Error, ItemCompleted, ItemStarted, PlanDelta,
-    ReasoningSummaryPartAdded, ReasoningSummaryTextDelta, ReasoningTextDelta,
-    ThreadTokenUsageUpdated, TurnCompleted, TurnStarted, Warning,
+    ReasoningSummaryPartAdded, ReasoningSummaryTextDelta, ReasoningTextDelta, ThreadTokenUsageUpdated,
+    TurnCompleted, TurnStarted, Warning,
 };
 use crate::wire::requests::EmptyResponse as EmptyBody;
 use crate::wire::{ItemBody, ThreadItem, TurnError, TurnStatus, UserInput};
@@ -21,18 +21,18 @@ impl Machine {
             return;
         };
         if let EngineEvent::Warning { message } = event {
-            return self.notify_subscribers(
-                thread_id,
-                &Warning {
-                    thread_id: Some(thread_id),
-                    message,
-                },
-            );
+            return self.notify_subscribers(thread_id, &Warning { thread_id: Some(thread_id), message });
         }
+        let Some(turn) = event.turn_id() else {
+            // Not turn-bound: a server-wide request such as a token refresh.
+            if let EngineEvent::Request { turn_id, key, request } = event {
+                self.on_engine_request(thread_id, turn_id, key, request);
+            }
+            return;
+        };
         let active = live.active.as_ref();
-        let turn_matches = active.is_some_and(|t| Some(t.id) == event.turn_id());
         let running = active.is_some_and(|t| t.started_at.is_some());
-        if !turn_matches {
+        if active.is_none_or(|t| t.id != turn) {
             tracing::warn!(%thread_id, ?event, "engine event for a turn that is not active; dropped");
             return;
         }
@@ -52,79 +52,49 @@ impl Machine {
             EngineEvent::ItemStarted { turn_id, key, body } => {
                 self.on_item_started(thread_id, turn_id, key, body)
             }
-            EngineEvent::ItemDelta {
-                turn_id,
-                key,
-                delta,
-            } => self.on_item_delta(thread_id, turn_id, key, delta),
+            EngineEvent::ItemDelta { turn_id, key, delta } => {
+                self.on_item_delta(thread_id, turn_id, key, delta)
+            }
             EngineEvent::ItemCompleted { turn_id, key, body } => {
                 self.on_item_completed(thread_id, turn_id, key, body)
             }
             EngineEvent::TokenUsage { turn_id, usage } => {
-                if let Some(live) = self
-                    .threads
-                    .get_mut(&thread_id)
-                    .and_then(|t| t.live.as_mut())
-                {
+                if let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) {
                     live.token_usage = Some(usage);
                 }
                 self.notify_subscribers(
                     thread_id,
-                    &ThreadTokenUsageUpdated {
-                        thread_id,
-                        turn_id,
-                        token_usage: usage,
-                    },
+                    &ThreadTokenUsageUpdated { thread_id, turn_id, token_usage: usage },
                 );
             }
             EngineEvent::Retrying { turn_id, error } => {
-                self.notify_subscribers(
-                    thread_id,
-                    &Error {
-                        thread_id,
-                        turn_id,
-                        will_retry: true,
-                        error,
-                    },
-                );
+                self.notify_subscribers(thread_id, &Error { thread_id, turn_id, will_retry: true, error });
             }
-            EngineEvent::TurnCompleted { .. } => {
-                self.end_turn(thread_id, TurnStatus::Completed, None)
-            }
-            EngineEvent::TurnAborted { .. } => {
-                self.end_turn(thread_id, TurnStatus::Interrupted, None)
-            }
+            EngineEvent::TurnCompleted { .. } => self.end_turn(thread_id, TurnStatus::Completed, None),
+            EngineEvent::TurnAborted { .. } => self.end_turn(thread_id, TurnStatus::Interrupted, None),
             EngineEvent::TurnFailed { turn_id, error } => {
-                let notice = Error {
-                    thread_id,
-                    turn_id,
-                    will_retry: false,
-                    error: error.clone(),
-                };
+                let notice = Error { thread_id, turn_id, will_retry: false, error: error.clone() };
                 self.notify_subscribers(thread_id, &notice);
                 self.end_turn(thread_id, TurnStatus::Failed, Some(error));
+            }
+            EngineEvent::Request { turn_id, key, request } => {
+                self.on_engine_request(thread_id, turn_id, key, request)
+            }
+            EngineEvent::NetworkAttempt { turn_id, key, host, protocol, port } => {
+                self.on_network_attempt(thread_id, turn_id, key, host, protocol, port)
             }
             EngineEvent::Warning { .. } => unreachable!("handled above"),
         }
     }
 
     fn active_mut(&mut self, thread_id: ThreadId) -> Option<&mut ActiveTurn> {
-        self.threads
-            .get_mut(&thread_id)?
-            .live
-            .as_mut()?
-            .active
-            .as_mut()
+        self.threads.get_mut(&thread_id)?.live.as_mut()?.active.as_mut()
     }
 
     /// Status `active` first, then `turn/started`, then the turn's user message(s).
     fn on_turn_started(&mut self, thread_id: ThreadId, turn_id: TurnId) {
         let now = self.now;
-        let Some(live) = self
-            .threads
-            .get_mut(&thread_id)
-            .and_then(|t| t.live.as_mut())
-        else {
+        let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) else {
             return;
         };
         live.system_error = false;
@@ -137,13 +107,7 @@ impl Machine {
         let client_id = active.client_message_id.clone();
         let steers = std::mem::take(&mut active.queued_steers);
         self.sync_status(thread_id);
-        self.persist(
-            thread_id,
-            RolloutRecord::TurnStarted {
-                turn_id,
-                started_at: now.secs(),
-            },
-        );
+        self.persist(thread_id, RolloutRecord::TurnStarted { turn_id, started_at: now.secs() });
         self.notify_subscribers(thread_id, &TurnStarted { thread_id, turn });
         self.announce_user_message(thread_id, input, client_id);
         for (input, client_id) in steers {
@@ -159,31 +123,16 @@ impl Machine {
         client_id: Option<String>,
     ) {
         let id = self.ids.item_id(self.now);
-        let body = ItemBody::UserMessage {
-            content: input,
-            client_id,
-        };
-        let Some(key) = self
-            .active_mut(thread_id)
-            .map(|a| ItemKey(u64::MAX - a.items.len() as u64))
-        else {
+        let body = ItemBody::UserMessage { content: input, client_id };
+        let Some(key) = self.active_mut(thread_id).map(|a| ItemKey(u64::MAX - a.items.len() as u64)) else {
             return;
         };
         self.start_item(thread_id, key, id, body.clone());
         self.complete_item(thread_id, key, body);
     }
 
-    fn on_item_started(
-        &mut self,
-        thread_id: ThreadId,
-        _turn_id: TurnId,
-        key: ItemKey,
-        body: ItemBody,
-    ) {
-        if self
-            .active_mut(thread_id)
-            .is_some_and(|a| a.keys.contains_key(&key))
-        {
+    fn on_item_started(&mut self, thread_id: ThreadId, _turn_id: TurnId, key: ItemKey, body: ItemBody) {
+        if self.active_mut(thread_id).is_some_and(|a| a.keys.contains_key(&key)) {
             tracing::warn!(%thread_id, ?key, "engine started an item key twice; dropped");
             return;
         }
@@ -191,38 +140,28 @@ impl Machine {
         self.start_item(thread_id, key, id, body);
     }
 
-    fn start_item(&mut self, thread_id: ThreadId, key: ItemKey, id: crate::ItemId, body: ItemBody) {
+    pub(crate) fn start_item(
+        &mut self,
+        thread_id: ThreadId,
+        key: ItemKey,
+        id: crate::ItemId,
+        body: ItemBody,
+    ) {
         let now = self.now;
         let Some(active) = self.active_mut(thread_id) else {
             return;
         };
-        let item = ThreadItem {
-            id,
-            body,
-            started_at_ms: Some(now.millis()),
-            completed_at_ms: None,
-        };
+        let item = ThreadItem { id, body, started_at_ms: Some(now.millis()), completed_at_ms: None };
         active.keys.insert(key, (active.items.len(), false));
         active.items.push(item.clone());
         let turn_id = active.id;
         self.notify_subscribers(
             thread_id,
-            &ItemStarted {
-                thread_id,
-                turn_id,
-                started_at_ms: now.millis(),
-                item,
-            },
+            &ItemStarted { thread_id, turn_id, started_at_ms: now.millis(), item },
         );
     }
 
-    fn on_item_delta(
-        &mut self,
-        thread_id: ThreadId,
-        turn_id: TurnId,
-        key: ItemKey,
-        delta: ItemDelta,
-    ) {
+    fn on_item_delta(&mut self, thread_id: ThreadId, turn_id: TurnId, key: ItemKey, delta: ItemDelta) {
         let Some(active) = self.active_mut(thread_id) else {
             return;
         };
@@ -237,72 +176,32 @@ impl Machine {
             return;
         }
         match delta {
-            ItemDelta::AgentMessage(delta) => self.notify_subscribers(
-                thread_id,
-                &AgentMessageDelta {
-                    thread_id,
-                    turn_id,
-                    item_id,
-                    delta,
-                },
-            ),
-            ItemDelta::Plan(delta) => self.notify_subscribers(
-                thread_id,
-                &PlanDelta {
-                    thread_id,
-                    turn_id,
-                    item_id,
-                    delta,
-                },
-            ),
+            ItemDelta::AgentMessage(delta) => {
+                self.notify_subscribers(thread_id, &AgentMessageDelta { thread_id, turn_id, item_id, delta })
+            }
+            ItemDelta::Plan(delta) => {
+                self.notify_subscribers(thread_id, &PlanDelta { thread_id, turn_id, item_id, delta })
+            }
             ItemDelta::ReasoningSummary { index, text } => self.notify_subscribers(
                 thread_id,
-                &ReasoningSummaryTextDelta {
-                    thread_id,
-                    turn_id,
-                    item_id,
-                    delta: text,
-                    summary_index: index,
-                },
+                &ReasoningSummaryTextDelta { thread_id, turn_id, item_id, delta: text, summary_index: index },
             ),
             ItemDelta::ReasoningSummaryPartAdded { index } => self.notify_subscribers(
                 thread_id,
-                &ReasoningSummaryPartAdded {
-                    thread_id,
-                    turn_id,
-                    item_id,
-                    summary_index: index,
-                },
+                &ReasoningSummaryPartAdded { thread_id, turn_id, item_id, summary_index: index },
             ),
             ItemDelta::ReasoningText { index, text } => self.notify_subscribers(
                 thread_id,
-                &ReasoningTextDelta {
-                    thread_id,
-                    turn_id,
-                    item_id,
-                    delta: text,
-                    content_index: index,
-                },
+                &ReasoningTextDelta { thread_id, turn_id, item_id, delta: text, content_index: index },
             ),
             ItemDelta::CommandOutput(delta) => self.notify_subscribers(
                 thread_id,
-                &CommandExecutionOutputDelta {
-                    thread_id,
-                    turn_id,
-                    item_id,
-                    delta,
-                },
+                &CommandExecutionOutputDelta { thread_id, turn_id, item_id, delta },
             ),
         }
     }
 
-    fn on_item_completed(
-        &mut self,
-        thread_id: ThreadId,
-        _turn_id: TurnId,
-        key: ItemKey,
-        body: ItemBody,
-    ) {
+    fn on_item_completed(&mut self, thread_id: ThreadId, _turn_id: TurnId, key: ItemKey, body: ItemBody) {
         let Some(active) = self.active_mut(thread_id) else {
             return;
         };
@@ -321,7 +220,7 @@ impl Machine {
         self.complete_item(thread_id, key, body);
     }
 
-    fn complete_item(&mut self, thread_id: ThreadId, key: ItemKey, body: ItemBody) {
+    pub(crate) fn complete_item(&mut self, thread_id: ThreadId, key: ItemKey, body: ItemBody) {
         let now = self.now;
         let Some(active) = self.active_mut(thread_id) else {
             return;
@@ -335,31 +234,17 @@ impl Machine {
         item.completed_at_ms = Some(now.millis());
         let item = item.clone();
         let turn_id = active.id;
-        self.persist(
-            thread_id,
-            RolloutRecord::ItemCompleted {
-                turn_id,
-                item: item.clone(),
-            },
-        );
+        self.persist(thread_id, RolloutRecord::ItemCompleted { turn_id, item: item.clone() });
         self.notify_subscribers(
             thread_id,
-            &ItemCompleted {
-                thread_id,
-                turn_id,
-                completed_at_ms: now.millis(),
-                item,
-            },
+            &ItemCompleted { thread_id, turn_id, completed_at_ms: now.millis(), item },
         );
     }
 
     /// Ends the active turn: settle open items, answer interrupters, derive the status
     /// (`idle` or `systemError`), then `turn/completed`.
     fn end_turn(&mut self, thread_id: ThreadId, status: TurnStatus, error: Option<TurnError>) {
-        let open = self
-            .active_mut(thread_id)
-            .map(|a| a.open_items())
-            .unwrap_or_default();
+        let open = self.active_mut(thread_id).map(|a| a.open_items()).unwrap_or_default();
         for index in open {
             let Some(active) = self.active_mut(thread_id) else {
                 return;
@@ -372,11 +257,7 @@ impl Machine {
             self.complete_item(thread_id, key, body);
         }
         let now = self.now;
-        let Some(live) = self
-            .threads
-            .get_mut(&thread_id)
-            .and_then(|t| t.live.as_mut())
-        else {
+        let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) else {
             return;
         };
         let Some(active) = live.active.take() else {
@@ -403,15 +284,17 @@ impl Machine {
         for (conn, id) in interrupters {
             self.respond(conn, &id, &EmptyBody {});
         }
+        // Requests still waiting are abandoned with the turn. Elicitations are resolved before
+        // `turn/completed`; the rest after it (Codex: response, idle, turn/completed, resolved).
+        let (elicitations, others): (Vec<_>, Vec<_>) = self
+            .take_thread_requests(thread_id)
+            .into_iter()
+            .partition(|p| matches!(p.kind, crate::pending::PendingKind::Elicitation));
+        self.abandon(elicitations);
         self.sync_status(thread_id);
         self.persist(thread_id, record);
-        self.notify_subscribers(
-            thread_id,
-            &TurnCompleted {
-                thread_id,
-                turn: view,
-            },
-        );
+        self.notify_subscribers(thread_id, &TurnCompleted { thread_id, turn: view });
+        self.abandon(others);
     }
 }
 
@@ -439,15 +322,8 @@ fn apply_delta(body: &mut ItemBody, delta: &ItemDelta) -> bool {
         (ItemBody::Reasoning { content, .. }, ItemDelta::ReasoningText { index, text }) => {
             part(content, *index).map(|p| p.push_str(text)).is_some()
         }
-        (
-            ItemBody::CommandExecution {
-                aggregated_output, ..
-            },
-            ItemDelta::CommandOutput(d),
-        ) => {
-            aggregated_output
-                .get_or_insert_with(String::new)
-                .push_str(d);
+        (ItemBody::CommandExecution { aggregated_output, .. }, ItemDelta::CommandOutput(d)) => {
+            aggregated_output.get_or_insert_with(String::new).push_str(d);
             true
         }
         _ => false,

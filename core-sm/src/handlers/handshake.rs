@@ -9,26 +9,16 @@ use crate::wire::requests::{InitializeParams, InitializeResponse};
 use crate::wire::{ErrorObject, RequestId};
 
 impl Machine {
-    pub(crate) fn handle_initialize(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        params: InitializeParams,
-    ) {
+    pub(crate) fn handle_initialize(&mut self, conn: ConnectionId, id: RequestId, params: InitializeParams) {
         let Some(connection) = self.connections.get(&conn) else {
             return;
         };
         if connection.is_initialized() {
-            return self.respond_error(
-                conn,
-                &id,
-                ErrorObject::invalid_request("Already initialized"),
-            );
+            return self.respond_error(conn, &id, ErrorObject::invalid_request("Already initialized"));
         }
         let name = params.client_info.name;
         if !is_valid_header_value(&name) {
-            let message =
-                format!("Invalid clientInfo.name: '{name}'. Must be a valid HTTP header value.");
+            let message = format!("Invalid clientInfo.name: '{name}'. Must be a valid HTTP header value.");
             return self.respond_error(conn, &id, ErrorObject::invalid_request(message));
         }
         let caps = params.capabilities.unwrap_or_default();

@@ -9,8 +9,7 @@ use crate::thread::ThreadState;
 use crate::time::Timestamp;
 use crate::wire::notifications::{ThreadClosed, ThreadStatusChanged};
 use crate::wire::{
-    codes, ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, SandboxPolicy,
-    ThreadStatus,
+    codes, ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, SandboxPolicy, ThreadStatus,
 };
 
 use super::threads::Parked;
@@ -18,13 +17,8 @@ use super::threads::Parked;
 impl Machine {
     /// Appends a record to the thread's rollout, if it has one (non-ephemeral, materialized).
     pub(crate) fn persist(&mut self, thread_id: ThreadId, record: RolloutRecord) {
-        if self
-            .threads
-            .get(&thread_id)
-            .is_some_and(|t| !t.ephemeral && t.materialized)
-        {
-            self.outputs
-                .push_back(Output::Persist { thread_id, record });
+        if self.threads.get(&thread_id).is_some_and(|t| !t.ephemeral && t.materialized) {
+            self.outputs.push_back(Output::Persist { thread_id, record });
         }
     }
 
@@ -105,14 +99,10 @@ impl Machine {
         }
         for p in parked {
             match p {
-                Parked::Resume { conn, id, params } => {
-                    self.resume_known(conn, id, thread_id, params)
+                Parked::Resume { conn, id, params } => self.resume_known(conn, id, thread_id, params),
+                Parked::Read { conn, id, include_turns } => {
+                    self.read_known(conn, id, thread_id, include_turns)
                 }
-                Parked::Read {
-                    conn,
-                    id,
-                    include_turns,
-                } => self.read_known(conn, id, thread_id, include_turns),
             }
         }
     }
@@ -124,26 +114,17 @@ impl Machine {
         let due: Vec<ThreadId> = self
             .threads
             .values()
-            .filter(|t| {
-                t.live
-                    .as_ref()
-                    .and_then(|l| l.unload_deadline(delay))
-                    .is_some_and(|d| d <= now)
-            })
+            .filter(|t| t.live.as_ref().and_then(|l| l.unload_deadline(delay)).is_some_and(|d| d <= now))
             .map(|t| t.id)
             .collect();
+        self.expire_requests(now);
         for thread_id in due {
+            self.drop_thread_requests(thread_id);
             if let Some(t) = self.threads.get_mut(&thread_id) {
                 t.live = None;
             }
-            self.outputs.push_back(Output::Engine {
-                thread_id,
-                command: EngineCommand::CloseThread,
-            });
-            self.broadcast(&ThreadStatusChanged {
-                thread_id,
-                status: ThreadStatus::NotLoaded,
-            });
+            self.outputs.push_back(Output::Engine { thread_id, command: EngineCommand::CloseThread });
+            self.broadcast(&ThreadStatusChanged { thread_id, status: ThreadStatus::NotLoaded });
             self.broadcast(&ThreadClosed { thread_id });
         }
     }
@@ -155,6 +136,7 @@ impl Machine {
             return;
         }
         let now = self.now;
+        self.pending.forget_connection(conn);
         for live in self.threads.values_mut().filter_map(|t| t.live.as_mut()) {
             if live.subscribers.remove(&conn) && live.subscribers.is_empty() {
                 live.idle_since = now;

@@ -8,13 +8,12 @@ use crate::thread::{LiveThread, ThreadState};
 use crate::wire::notifications::{ThreadNameUpdated, ThreadStarted, ThreadTokenUsageUpdated};
 use crate::wire::requests::{
     CwdFilter, EmptyResponse, SortDirection, ThreadIdParams, ThreadListParams, ThreadListResponse,
-    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadResponse,
-    ThreadResumeParams, ThreadSessionResponse, ThreadSetNameParams, ThreadSortKey,
-    ThreadStartParams, ThreadUnsubscribeResponse, UnsubscribeStatus,
+    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadResponse, ThreadResumeParams,
+    ThreadSessionResponse, ThreadSetNameParams, ThreadSortKey, ThreadStartParams, ThreadUnsubscribeResponse,
+    UnsubscribeStatus,
 };
 use crate::wire::{
-    ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, RequestId, SandboxPolicy,
-    ThreadStatus,
+    ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, RequestId, SandboxPolicy, ThreadStatus,
 };
 
 use super::parse_thread_id;
@@ -22,42 +21,24 @@ use super::parse_thread_id;
 /// A request waiting for storage to answer an [`Output::Load`].
 #[derive(Debug)]
 pub(crate) enum Parked {
-    Resume {
-        conn: ConnectionId,
-        id: RequestId,
-        params: ThreadResumeParams,
-    },
-    Read {
-        conn: ConnectionId,
-        id: RequestId,
-        include_turns: bool,
-    },
+    Resume { conn: ConnectionId, id: RequestId, params: ThreadResumeParams },
+    Read { conn: ConnectionId, id: RequestId, include_turns: bool },
 }
 
 const DEFAULT_PAGE: u32 = 25;
 const MAX_PAGE: u32 = 100;
 
 impl Machine {
-    pub(crate) fn handle_thread_start(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: ThreadStartParams,
-    ) {
+    pub(crate) fn handle_thread_start(&mut self, conn: ConnectionId, id: RequestId, p: ThreadStartParams) {
         if p.sandbox.is_some() && p.permissions.is_some() {
-            let error =
-                ErrorObject::invalid_request("`permissions` cannot be combined with `sandbox`");
+            let error = ErrorObject::invalid_request("`permissions` cannot be combined with `sandbox`");
             return self.respond_error(conn, &id, error);
         }
         let settings = ThreadSettings {
             model: p.model.unwrap_or_else(|| self.config.model.clone()),
-            model_provider: p
-                .model_provider
-                .unwrap_or_else(|| self.config.model_provider.clone()),
+            model_provider: p.model_provider.unwrap_or_else(|| self.config.model_provider.clone()),
             cwd: p.cwd.unwrap_or_else(|| self.config.cwd.clone()),
-            approval_policy: p
-                .approval_policy
-                .unwrap_or(AskForApproval::Simple(ApprovalMode::OnRequest)),
+            approval_policy: p.approval_policy.unwrap_or(AskForApproval::Simple(ApprovalMode::OnRequest)),
             sandbox: SandboxPolicy::from_mode(p.sandbox.unwrap_or(self.config.sandbox)),
             effort: None,
             base_instructions: p.base_instructions,
@@ -66,11 +47,8 @@ impl Machine {
         };
         let now = self.now;
         let thread_id = self.ids.thread_id(now);
-        let originator = self
-            .connections
-            .get(&conn)
-            .and_then(|c| c.session.as_ref())
-            .map(|s| s.client_name.clone());
+        let originator =
+            self.connections.get(&conn).and_then(|c| c.session.as_ref()).map(|s| s.client_name.clone());
         let mut live = LiveThread::new(now);
         live.subscribers.insert(conn);
         let state = ThreadState {
@@ -88,20 +66,17 @@ impl Machine {
             live: Some(live),
         };
         let response = self.session_response(&state, false);
-        let thread = state.to_wire(false, &self.config.server_version);
+        let thread = state.to_wire(crate::wire::ThreadStatus::Idle, false, &self.config.server_version);
         self.threads.insert(thread_id, state);
         self.respond(conn, &id, &response);
         self.broadcast(&ThreadStarted { thread });
-        self.outputs.push_back(Output::Engine {
-            thread_id,
-            command: EngineCommand::OpenThread { settings },
-        });
+        self.outputs.push_back(Output::Engine { thread_id, command: EngineCommand::OpenThread { settings } });
     }
 
     fn session_response(&self, state: &ThreadState, with_turns: bool) -> ThreadSessionResponse {
         let s = &state.settings;
         ThreadSessionResponse {
-            thread: state.to_wire(with_turns, &self.config.server_version),
+            thread: self.thread_wire(state, with_turns),
             model: s.model.clone(),
             model_provider: s.model_provider.clone(),
             cwd: s.cwd.clone(),
@@ -124,12 +99,7 @@ impl Machine {
         }
     }
 
-    pub(crate) fn handle_thread_resume(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: ThreadResumeParams,
-    ) {
+    pub(crate) fn handle_thread_resume(&mut self, conn: ConnectionId, id: RequestId, p: ThreadResumeParams) {
         let thread_id = match parse_thread_id(&p.thread_id, "session") {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
@@ -137,14 +107,7 @@ impl Machine {
         if self.threads.contains_key(&thread_id) {
             self.resume_known(conn, id, thread_id, p);
         } else {
-            self.park(
-                thread_id,
-                Parked::Resume {
-                    conn,
-                    id,
-                    params: p,
-                },
-            );
+            self.park(thread_id, Parked::Resume { conn, id, params: p });
         }
     }
 
@@ -181,10 +144,8 @@ impl Machine {
             state.live = Some(live);
             let settings = state.settings.clone();
             self.sync_status(thread_id);
-            self.outputs.push_back(Output::Engine {
-                thread_id,
-                command: EngineCommand::OpenThread { settings },
-            });
+            self.outputs
+                .push_back(Output::Engine { thread_id, command: EngineCommand::OpenThread { settings } });
         } else {
             tracing::debug!(%thread_id, %conn, "rejoining a loaded thread; overrides ignored");
         }
@@ -198,31 +159,21 @@ impl Machine {
         }
         let state = &self.threads[&thread_id];
         let response = self.session_response(state, !p.exclude_turns);
-        let restored = state.live.as_ref().and_then(|l| l.token_usage).zip(
-            state
-                .active_turn()
-                .map(|t| t.id)
-                .or_else(|| state.turns.last().map(|t| t.id)),
-        );
+        let restored = state
+            .live
+            .as_ref()
+            .and_then(|l| l.token_usage)
+            .zip(state.active_turn().map(|t| t.id).or_else(|| state.turns.last().map(|t| t.id)));
         self.respond(conn, &id, &response);
         if let (false, Some((token_usage, turn_id))) = (p.exclude_turns, restored) {
-            self.notify_one(
-                conn,
-                &ThreadTokenUsageUpdated {
-                    thread_id,
-                    turn_id,
-                    token_usage,
-                },
-            );
+            self.notify_one(conn, &ThreadTokenUsageUpdated { thread_id, turn_id, token_usage });
+        }
+        if self.connections.contains_key(&conn) {
+            self.replay_pending(thread_id, conn);
         }
     }
 
-    pub(crate) fn handle_thread_read(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: ThreadReadParams,
-    ) {
+    pub(crate) fn handle_thread_read(&mut self, conn: ConnectionId, id: RequestId, p: ThreadReadParams) {
         let thread_id = match parse_thread_id(&p.thread_id, "thread") {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
@@ -230,14 +181,7 @@ impl Machine {
         if self.threads.contains_key(&thread_id) {
             self.read_known(conn, id, thread_id, p.include_turns);
         } else {
-            self.park(
-                thread_id,
-                Parked::Read {
-                    conn,
-                    id,
-                    include_turns: p.include_turns,
-                },
-            );
+            self.park(thread_id, Parked::Read { conn, id, include_turns: p.include_turns });
         }
     }
 
@@ -252,8 +196,7 @@ impl Machine {
             return;
         };
         if include_turns && state.ephemeral {
-            let error =
-                ErrorObject::invalid_request("ephemeral threads do not support includeTurns");
+            let error = ErrorObject::invalid_request("ephemeral threads do not support includeTurns");
             return self.respond_error(conn, &id, error);
         }
         if include_turns && !state.materialized {
@@ -262,18 +205,11 @@ impl Machine {
             ));
             return self.respond_error(conn, &id, error);
         }
-        let response = ThreadResponse {
-            thread: state.to_wire(include_turns, &self.config.server_version),
-        };
+        let response = ThreadResponse { thread: self.thread_wire(state, include_turns) };
         self.respond(conn, &id, &response);
     }
 
-    pub(crate) fn handle_thread_list(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: ThreadListParams,
-    ) {
+    pub(crate) fn handle_thread_list(&mut self, conn: ConnectionId, id: RequestId, p: ThreadListParams) {
         let limit = p.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
         let key = p.sort_key.unwrap_or_default();
         let sort_value = |t: &ThreadState| match key {
@@ -284,10 +220,8 @@ impl Machine {
             None => None,
             Some(Some(c)) => Some(c),
             Some(None) => {
-                let error = ErrorObject::invalid_request(format!(
-                    "invalid cursor: {}",
-                    p.cursor.unwrap_or_default()
-                ));
+                let error =
+                    ErrorObject::invalid_request(format!("invalid cursor: {}", p.cursor.unwrap_or_default()));
                 return self.respond_error(conn, &id, error);
             }
         };
@@ -300,26 +234,16 @@ impl Machine {
             CwdFilter::One(one) => vec![one],
             CwdFilter::Many(many) => many,
         });
-        let interactive = p
-            .source_kinds
-            .as_ref()
-            .is_none_or(|k| k.is_empty() || k.iter().any(|k| k == "vscode"));
+        let interactive =
+            p.source_kinds.as_ref().is_none_or(|k| k.is_empty() || k.iter().any(|k| k == "vscode"));
         let excluded = p.excluded_thread_ids.unwrap_or_default();
         let mut candidates: Vec<&ThreadState> = self
             .threads
             .values()
             .filter(|t| !t.ephemeral && t.materialized && interactive && p.archived != Some(true))
-            .filter(|t| {
-                providers
-                    .as_ref()
-                    .is_none_or(|ps| ps.contains(&t.settings.model_provider))
-            })
+            .filter(|t| providers.as_ref().is_none_or(|ps| ps.contains(&t.settings.model_provider)))
             .filter(|t| cwds.as_ref().is_none_or(|cs| cs.contains(&t.settings.cwd)))
-            .filter(|t| {
-                p.search_term
-                    .as_ref()
-                    .is_none_or(|s| t.title().contains(s.as_str()))
-            })
+            .filter(|t| p.search_term.as_ref().is_none_or(|s| t.title().contains(s.as_str())))
             .filter(|t| !excluded.iter().any(|e| *e == t.id.to_string()))
             .collect();
         candidates.sort_by_key(|t| (sort_value(t), t.id));
@@ -344,8 +268,7 @@ impl Machine {
         let next_cursor = (start + page.len() < candidates.len())
             .then(|| page.last().map(|t| format!("{}:{}", sort_value(t), t.id)))
             .flatten();
-        let version = &self.config.server_version;
-        let data = page.iter().map(|t| t.to_wire(false, version)).collect();
+        let data = page.iter().map(|t| self.thread_wire(t, false)).collect();
         self.respond(conn, &id, &ThreadListResponse { data, next_cursor });
     }
 
@@ -359,23 +282,16 @@ impl Machine {
             None => None,
             Some(Ok(t)) => Some(t),
             Some(Err(_)) => {
-                let error = ErrorObject::invalid_request(format!(
-                    "invalid cursor: {}",
-                    p.cursor.unwrap_or_default()
-                ));
+                let error =
+                    ErrorObject::invalid_request(format!("invalid cursor: {}", p.cursor.unwrap_or_default()));
                 return self.respond_error(conn, &id, error);
             }
         };
-        let loaded: Vec<ThreadId> = self
-            .loaded_threads()
-            .into_iter()
-            .filter(|t| after.is_none_or(|a| *t > a))
-            .collect();
+        let loaded: Vec<ThreadId> =
+            self.loaded_threads().into_iter().filter(|t| after.is_none_or(|a| *t > a)).collect();
         let limit = p.limit.map_or(loaded.len(), |l| l.max(1) as usize);
         let data: Vec<ThreadId> = loaded.iter().take(limit).copied().collect();
-        let next_cursor = (data.len() < loaded.len())
-            .then(|| data.last().map(ToString::to_string))
-            .flatten();
+        let next_cursor = (data.len() < loaded.len()).then(|| data.last().map(ToString::to_string)).flatten();
         self.respond(conn, &id, &ThreadLoadedListResponse { data, next_cursor });
     }
 
@@ -407,33 +323,18 @@ impl Machine {
         };
         state.name = Some(name.clone());
         state.updated_at = now;
-        self.persist(
-            thread_id,
-            crate::history::RolloutRecord::ThreadNameUpdated { name: name.clone() },
-        );
+        self.persist(thread_id, crate::history::RolloutRecord::ThreadNameUpdated { name: name.clone() });
         self.respond(conn, &id, &EmptyResponse {});
-        self.broadcast(&ThreadNameUpdated {
-            thread_id,
-            thread_name: Some(name),
-        });
+        self.broadcast(&ThreadNameUpdated { thread_id, thread_name: Some(name) });
     }
 
-    pub(crate) fn handle_thread_unsubscribe(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: ThreadIdParams,
-    ) {
+    pub(crate) fn handle_thread_unsubscribe(&mut self, conn: ConnectionId, id: RequestId, p: ThreadIdParams) {
         let thread_id = match parse_thread_id(&p.thread_id, "thread") {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
         let now = self.now;
-        let status = match self
-            .threads
-            .get_mut(&thread_id)
-            .and_then(|t| t.live.as_mut())
-        {
+        let status = match self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) {
             None => UnsubscribeStatus::NotLoaded,
             Some(live) => {
                 if !live.subscribers.remove(&conn) {

@@ -36,18 +36,11 @@ impl Machine {
         let thread_id = parse_thread_id(raw, "thread")?;
         match self.threads.get(&thread_id) {
             Some(t) if t.live.is_some() => Ok(thread_id),
-            _ => Err(ErrorObject::invalid_request(format!(
-                "thread not found: {thread_id}"
-            ))),
+            _ => Err(ErrorObject::invalid_request(format!("thread not found: {thread_id}"))),
         }
     }
 
-    pub(crate) fn handle_turn_start(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: TurnStartParams,
-    ) {
+    pub(crate) fn handle_turn_start(&mut self, conn: ConnectionId, id: RequestId, p: TurnStartParams) {
         let thread_id = match self.loaded_thread(&p.thread_id) {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
@@ -57,9 +50,7 @@ impl Machine {
             return self.respond_error(conn, &id, input_too_large(chars));
         }
         if p.sandbox_policy.is_some() && p.permissions.is_some() {
-            let error = ErrorObject::invalid_request(
-                "`permissions` cannot be combined with `sandboxPolicy`",
-            );
+            let error = ErrorObject::invalid_request("`permissions` cannot be combined with `sandboxPolicy`");
             return self.respond_error(conn, &id, error);
         }
         let now = self.now;
@@ -91,6 +82,9 @@ impl Machine {
         let settings = state.settings.clone();
         state.note_input(&p.input);
         state.updated_at = now;
+        // Defensive cleanup, as in Codex: starting a turn abandons whatever still waits.
+        let stale = self.take_thread_requests(thread_id);
+        self.abandon(stale);
         let turn_id = self.ids.turn_id(now);
         let state = self.threads.get_mut(&thread_id).expect("checked above");
         let active = ActiveTurn::new(turn_id, p.input.clone(), p.client_user_message_id);
@@ -115,66 +109,40 @@ impl Machine {
             state.materialized = true;
         }
         #[cfg(feature = "inject-bugs")]
-        let early = (self.config.injected_bug == Some(crate::InjectedBug::EarlyTurnStarted))
-            .then(|| turn.clone());
+        let early =
+            (self.config.injected_bug == Some(crate::InjectedBug::EarlyTurnStarted)).then(|| turn.clone());
         self.respond(conn, &id, &TurnStartResponse { turn });
         #[cfg(feature = "inject-bugs")]
         if let Some(turn) = early {
-            self.notify_subscribers(
-                thread_id,
-                &crate::wire::notifications::TurnStarted { thread_id, turn },
-            );
+            self.notify_subscribers(thread_id, &crate::wire::notifications::TurnStarted { thread_id, turn });
         }
-        let command = EngineCommand::StartTurn {
-            turn_id,
-            input: p.input,
-            settings,
-        };
-        self.outputs
-            .push_back(Output::Engine { thread_id, command });
+        let command = EngineCommand::StartTurn { turn_id, input: p.input, settings };
+        self.outputs.push_back(Output::Engine { thread_id, command });
     }
 
     /// Adds input to the active turn: tells the engine, and announces the user message now if
     /// the turn is running, or right after `turn/started` if it is only submitted.
-    fn steer_active(
-        &mut self,
-        thread_id: ThreadId,
-        input: Vec<UserInput>,
-        client_id: Option<String>,
-    ) {
-        let Some(active) = self
-            .threads
-            .get_mut(&thread_id)
-            .and_then(|t| t.live.as_mut())
-            .and_then(|l| l.active.as_mut())
+    fn steer_active(&mut self, thread_id: ThreadId, input: Vec<UserInput>, client_id: Option<String>) {
+        let Some(active) =
+            self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()).and_then(|l| l.active.as_mut())
         else {
             return;
         };
         let turn_id = active.id;
         let running = active.started_at.is_some();
         if !running {
-            active
-                .queued_steers
-                .push((input.clone(), client_id.clone()));
+            active.queued_steers.push((input.clone(), client_id.clone()));
         }
         self.outputs.push_back(Output::Engine {
             thread_id,
-            command: EngineCommand::Steer {
-                turn_id,
-                input: input.clone(),
-            },
+            command: EngineCommand::Steer { turn_id, input: input.clone() },
         });
         if running {
             self.announce_user_message(thread_id, input, client_id);
         }
     }
 
-    pub(crate) fn handle_turn_steer(
-        &mut self,
-        conn: ConnectionId,
-        id: RequestId,
-        p: TurnSteerParams,
-    ) {
+    pub(crate) fn handle_turn_steer(&mut self, conn: ConnectionId, id: RequestId, p: TurnSteerParams) {
         let thread_id = match self.loaded_thread(&p.thread_id) {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
@@ -187,29 +155,18 @@ impl Machine {
             );
         }
         if p.input.is_empty() {
-            return self.respond_error(
-                conn,
-                &id,
-                ErrorObject::invalid_request("input must not be empty"),
-            );
+            return self.respond_error(conn, &id, ErrorObject::invalid_request("input must not be empty"));
         }
         let chars = input_text_chars(&p.input);
         if chars > MAX_INPUT_CHARS {
             return self.respond_error(conn, &id, input_too_large(chars));
         }
         let Some(active) = self.threads[&thread_id].active_turn() else {
-            return self.respond_error(
-                conn,
-                &id,
-                ErrorObject::invalid_request("no active turn to steer"),
-            );
+            return self.respond_error(conn, &id, ErrorObject::invalid_request("no active turn to steer"));
         };
         let turn_id = active.id;
         if p.expected_turn_id != turn_id.to_string() {
-            let message = format!(
-                "expected active turn id `{}` but found `{turn_id}`",
-                p.expected_turn_id
-            );
+            let message = format!("expected active turn id `{}` but found `{turn_id}`", p.expected_turn_id);
             return self.respond_error(conn, &id, ErrorObject::invalid_request(message));
         }
         self.respond(conn, &id, &TurnSteerResponse { turn_id });
@@ -226,11 +183,8 @@ impl Machine {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
-        let Some(active) = self
-            .threads
-            .get_mut(&thread_id)
-            .and_then(|t| t.live.as_mut())
-            .and_then(|l| l.active.as_mut())
+        let Some(active) =
+            self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()).and_then(|l| l.active.as_mut())
         else {
             return self.respond_error(
                 conn,
@@ -245,11 +199,10 @@ impl Machine {
         }
         // Answered when the engine reports the abort; the engine is told only once.
         active.interrupters.push((conn, id));
-        if active.interrupters.len() == 1 {
-            self.outputs.push_back(Output::Engine {
-                thread_id,
-                command: EngineCommand::Interrupt { turn_id },
-            });
+        if !active.interrupt_sent {
+            active.interrupt_sent = true;
+            self.outputs
+                .push_back(Output::Engine { thread_id, command: EngineCommand::Interrupt { turn_id } });
         }
     }
 }

@@ -55,11 +55,7 @@ pub struct ErrorObject {
 impl ErrorObject {
     /// `-32600` with the given message: Codex's answer to almost every client mistake.
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self {
-            code: codes::INVALID_REQUEST,
-            message: message.into(),
-            data: None,
-        }
+        Self { code: codes::INVALID_REQUEST, message: message.into(), data: None }
     }
 
     /// Attaches `data`.
@@ -133,8 +129,7 @@ pub enum DecodeError {
 impl Incoming {
     /// Decodes one frame the way Codex's untagged `JSONRPCMessage` does.
     pub fn decode(text: &str) -> Result<Incoming, DecodeError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| DecodeError::Json(e.to_string()))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::Json(e.to_string()))?;
         let Value::Object(mut obj) = value else {
             return Err(DecodeError::NotAnObject);
         };
@@ -144,11 +139,7 @@ impl Incoming {
             _ => None,
         };
         match (id, method) {
-            (Some(id), Some(method)) => Ok(Incoming::Request {
-                id,
-                method,
-                params: obj.remove("params"),
-            }),
+            (Some(id), Some(method)) => Ok(Incoming::Request { id, method, params: obj.remove("params") }),
             (None, Some(method)) => Ok(Incoming::Notification { method }),
             (Some(id), None) => {
                 if let Some(result) = obj.remove("result") {
@@ -218,11 +209,7 @@ pub fn encode_error(id: &RequestId, error: &ErrorObject) -> Frame {
 
 /// `{"method":…,"params":…,"emittedAtMs":…}`.
 pub fn encode_notification<P: Serialize>(method: &str, params: &P, emitted_at_ms: i64) -> Frame {
-    to_frame(&NotificationEnvelope {
-        method,
-        params,
-        emitted_at_ms,
-    })
+    to_frame(&NotificationEnvelope { method, params, emitted_at_ms })
 }
 
 /// `{"id":…,"method":…,"params":…}` for server-to-client requests.
@@ -238,10 +225,7 @@ mod tests {
     #[test]
     fn decodes_like_codex() {
         let table: &[(&str, Result<&str, DecodeError>)] = &[
-            (
-                r#"{"id":1,"method":"initialize","params":{}}"#,
-                Ok("request"),
-            ),
+            (r#"{"id":1,"method":"initialize","params":{}}"#, Ok("request")),
             (r#"{"jsonrpc":"2.0","id":"a","method":"x"}"#, Ok("request")),
             (r#"{"method":"initialized"}"#, Ok("notification")),
             (r#"{"id":1.5,"method":"initialize"}"#, Ok("notification")),
@@ -262,19 +246,13 @@ mod tests {
             });
             assert_eq!(&got, want, "{text}");
         }
-        assert!(matches!(
-            Incoming::decode("{nope"),
-            Err(DecodeError::Json(_))
-        ));
+        assert!(matches!(Incoming::decode("{nope"), Err(DecodeError::Json(_))));
     }
 
     #[test]
     fn encodes_without_jsonrpc_member() {
         let id = RequestId::String("r".into());
-        assert_eq!(
-            &*encode_result(&id, &json!({})),
-            r#"{"id":"r","result":{}}"#
-        );
+        assert_eq!(&*encode_result(&id, &json!({})), r#"{"id":"r","result":{}}"#);
         let err = ErrorObject::invalid_request("Not initialized");
         assert_eq!(
             &*encode_error(&RequestId::Integer(2), &err),

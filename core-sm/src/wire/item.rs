@@ -298,9 +298,7 @@ impl ItemBody {
     /// completes them so no client is left with a spinner.
     pub fn settle_abandoned(&mut self) {
         match self {
-            ItemBody::CommandExecution { status, .. }
-                if *status == CommandExecutionStatus::InProgress =>
-            {
+            ItemBody::CommandExecution { status, .. } if *status == CommandExecutionStatus::InProgress => {
                 *status = CommandExecutionStatus::Failed
             }
             ItemBody::FileChange { status, .. } if *status == PatchApplyStatus::InProgress => {
@@ -309,9 +307,7 @@ impl ItemBody {
             ItemBody::McpToolCall { status, .. } if *status == ToolCallStatus::InProgress => {
                 *status = ToolCallStatus::Failed
             }
-            ItemBody::DynamicToolCall {
-                status, success, ..
-            } if *status == ToolCallStatus::InProgress => {
+            ItemBody::DynamicToolCall { status, success, .. } if *status == ToolCallStatus::InProgress => {
                 *status = ToolCallStatus::Failed;
                 *success = Some(false);
             }

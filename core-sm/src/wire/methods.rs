@@ -68,14 +68,11 @@ fn is_experimental(name: &str) -> bool {
 
 /// Looks a method up in the schema's table.
 pub fn lookup(name: &str) -> Option<MethodInfo> {
-    CLIENT_METHODS
-        .iter()
-        .find(|(m, _)| *m == name)
-        .map(|&(name, params_required)| MethodInfo {
-            name,
-            params_required,
-            experimental: is_experimental(name),
-        })
+    CLIENT_METHODS.iter().find(|(m, _)| *m == name).map(|&(name, params_required)| MethodInfo {
+        name,
+        params_required,
+        experimental: is_experimental(name),
+    })
 }
 
 /// Every client method, in the schema's order.
@@ -114,13 +111,7 @@ pub fn experimental_fields(method: &str) -> &'static [&'static str] {
             "runtimeWorkspaceRoots",
             "selectedCapabilityRoots",
         ],
-        "thread/resume" => &[
-            "history",
-            "initialTurnsPage",
-            "path",
-            "permissions",
-            "runtimeWorkspaceRoots",
-        ],
+        "thread/resume" => &["history", "initialTurnsPage", "path", "permissions", "runtimeWorkspaceRoots"],
         "thread/fork" => &[
             "attachToSource",
             "beforeTurnId",
@@ -149,11 +140,9 @@ pub fn experimental_fields(method: &str) -> &'static [&'static str] {
             "responsesapiClientMetadataPatch",
             "runtimeWorkspaceRoots",
         ],
-        "turn/steer" => &[
-            "additionalContext",
-            "responsesapiClientMetadata",
-            "responsesapiClientMetadataPatch",
-        ],
+        "turn/steer" => {
+            &["additionalContext", "responsesapiClientMetadata", "responsesapiClientMetadataPatch"]
+        }
         _ => &[],
     }
 }

@@ -10,10 +10,11 @@ pub mod methods;
 mod model;
 pub mod notifications;
 pub mod requests;
+pub mod server_requests;
 
 pub use envelope::{
-    codes, encode_error, encode_notification, encode_request, encode_result, DecodeError,
-    ErrorObject, Frame, Incoming, RequestId,
+    codes, encode_error, encode_notification, encode_request, encode_result, DecodeError, ErrorObject, Frame,
+    Incoming, RequestId,
 };
 pub use item::{
     CommandAction, CommandExecutionSource, CommandExecutionStatus, FileUpdateChange, ItemBody,

@@ -292,9 +292,7 @@ impl SandboxPolicy {
     /// The policy a [`SandboxMode`] stands for.
     pub fn from_mode(mode: SandboxMode) -> Self {
         match mode {
-            SandboxMode::ReadOnly => SandboxPolicy::ReadOnly {
-                network_access: false,
-            },
+            SandboxMode::ReadOnly => SandboxPolicy::ReadOnly { network_access: false },
             SandboxMode::WorkspaceWrite => SandboxPolicy::WorkspaceWrite {
                 writable_roots: Vec::new(),
                 network_access: false,
@@ -382,18 +380,10 @@ impl UserInput {
 
 /// Joined text of an input list, as used for previews and size limits.
 pub fn input_text(input: &[UserInput]) -> String {
-    input
-        .iter()
-        .filter_map(UserInput::text)
-        .collect::<Vec<_>>()
-        .join("\n")
+    input.iter().filter_map(UserInput::text).collect::<Vec<_>>().join("\n")
 }
 
 /// Number of characters of text in an input list (the 1,048,576-char limit counts these).
 pub fn input_text_chars(input: &[UserInput]) -> usize {
-    input
-        .iter()
-        .filter_map(UserInput::text)
-        .map(|t| t.chars().count())
-        .sum()
+    input.iter().filter_map(UserInput::text).map(|t| t.chars().count()).sum()
 }

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{
-    ApprovalsReviewer, AskForApproval, SandboxMode, SandboxPolicy, Thread, ThreadStatus, Turn,
-    UserInput,
+    ApprovalsReviewer, AskForApproval, SandboxMode, SandboxPolicy, Thread, ThreadStatus, Turn, UserInput,
 };
 use crate::ids::{ThreadId, TurnId};
 

@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 
 use core_sm::{
-    ConnectionId, EngineCommand, EngineEvent, Input, Machine, MachineConfig, Output, ThreadId,
-    Timestamp,
+    ConnectionId, EngineCommand, EngineEvent, Input, Machine, MachineConfig, Output, ThreadId, Timestamp,
 };
 use serde_json::{json, Value};
 
@@ -85,10 +84,7 @@ impl Harness {
     }
 
     pub fn raw(&mut self, conn: ConnectionId, text: &str) {
-        self.input(Input::Frame {
-            conn,
-            text: text.to_owned(),
-        });
+        self.input(Input::Frame { conn, text: text.to_owned() });
     }
 
     /// Sends a request and returns the reply to it (which is also left in the inbox).
@@ -96,8 +92,7 @@ impl Harness {
         let id = self.next_id;
         self.next_id += 1;
         self.send_request(conn, id, method, params);
-        self.reply(conn, id)
-            .unwrap_or_else(|| panic!("no reply to {method} #{id}"))
+        self.reply(conn, id).unwrap_or_else(|| panic!("no reply to {method} #{id}"))
     }
 
     pub fn send_request(&mut self, conn: ConnectionId, id: i64, method: &str, params: Value) {
@@ -128,40 +123,27 @@ impl Harness {
     }
 
     pub fn engine_event(&mut self, thread: ThreadId, event: EngineEvent) {
-        self.input(Input::Engine {
-            thread_id: thread,
-            event,
-        });
+        self.input(Input::Engine { thread_id: thread, event });
     }
 
     /// Starts a thread on `conn` and returns its id (inbox cleared).
     pub fn start_thread(&mut self, conn: ConnectionId) -> ThreadId {
         let r = self.request(conn, "thread/start", json!({}));
-        let id = r["result"]["thread"]["id"]
-            .as_str()
-            .expect("thread id")
-            .to_owned();
+        let id = r["result"]["thread"]["id"].as_str().expect("thread id").to_owned();
         self.take(conn);
         self.take_engine();
         ThreadId::parse(&id).unwrap()
     }
 
     /// Starts a turn and returns its id (inbox and engine commands cleared).
-    pub fn start_turn(
-        &mut self,
-        conn: ConnectionId,
-        thread: ThreadId,
-        text: &str,
-    ) -> core_sm::TurnId {
+    pub fn start_turn(&mut self, conn: ConnectionId, thread: ThreadId, text: &str) -> core_sm::TurnId {
         let r = self.request(
             conn,
             "turn/start",
             json!({"threadId": thread.to_string(), "input": [{"type": "text", "text": text}]}),
         );
-        let id = r["result"]["turn"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("turn/start failed: {r}"))
-            .to_owned();
+        let id =
+            r["result"]["turn"]["id"].as_str().unwrap_or_else(|| panic!("turn/start failed: {r}")).to_owned();
         self.take(conn);
         self.take_engine();
         core_sm::TurnId::parse(&id).unwrap()
@@ -173,10 +155,7 @@ impl Harness {
 pub fn describe(frame: &Value) -> String {
     match frame.get("method").and_then(Value::as_str) {
         Some("thread/status/changed") => {
-            format!(
-                "thread/status/changed:{}",
-                frame["params"]["status"]["type"].as_str().unwrap_or("?")
-            )
+            format!("thread/status/changed:{}", frame["params"]["status"]["type"].as_str().unwrap_or("?"))
         }
         Some("item/started") | Some("item/completed") => format!(
             "{}:{}",
