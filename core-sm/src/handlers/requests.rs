@@ -59,16 +59,7 @@ impl Machine {
         let deadline =
             matches!(kind, PendingKind::AuthRefresh).then(|| self.now.plus_millis(AUTH_REFRESH_TIMEOUT_MS));
         let recipients = BTreeSet::new();
-        self.pending.insert(Pending {
-            id,
-            thread_id,
-            turn_id,
-            engine_key,
-            kind,
-            frame,
-            recipients,
-            deadline,
-        });
+        self.pending.insert(Pending { id, thread_id, engine_key, kind, frame, recipients, deadline });
         id
     }
 
@@ -237,15 +228,7 @@ impl Machine {
             EngineRequest::UserInput { questions, is_blocking } => {
                 let item_id = self.ids.item_id(self.now).0;
                 let params = UserInputParams { thread_id, turn_id, item_id, questions, is_blocking };
-                self.ask(
-                    thread_id,
-                    Some(turn_id),
-                    Some(key),
-                    PendingKind::UserInput,
-                    &params,
-                    None,
-                    subscribers,
-                );
+                self.ask(thread_id, Some(key), PendingKind::UserInput, &params, None, subscribers);
             }
             EngineRequest::DynamicToolCall { tool, namespace, arguments } => {
                 let item = ItemKey(MACHINE_ITEM_KEYS | key.0);
@@ -268,27 +251,11 @@ impl Machine {
                     arguments,
                 };
                 let kind = PendingKind::DynamicTool { item, started_at: self.now };
-                self.ask(
-                    thread_id,
-                    Some(turn_id),
-                    Some(key),
-                    kind,
-                    &params,
-                    Some((item, call_id, body)),
-                    subscribers,
-                );
+                self.ask(thread_id, Some(key), kind, &params, Some((item, call_id, body)), subscribers);
             }
             EngineRequest::Elicitation { server_name, request } => {
                 let params = ElicitationParams { thread_id, turn_id: Some(turn_id), server_name, request };
-                self.ask(
-                    thread_id,
-                    Some(turn_id),
-                    Some(key),
-                    PendingKind::Elicitation,
-                    &params,
-                    None,
-                    subscribers,
-                );
+                self.ask(thread_id, Some(key), PendingKind::Elicitation, &params, None, subscribers);
             }
             EngineRequest::AuthRefresh { previous_account_id } => {
                 let params = AuthRefreshParams { reason: "unauthorized", previous_account_id };
