@@ -32,6 +32,7 @@
 pub mod approvals;
 mod config;
 mod connection;
+mod dynamic_tools;
 pub mod engine;
 mod handlers;
 pub mod history;

@@ -34,6 +34,9 @@ impl Machine {
             let error = ErrorObject::invalid_request("`permissions` cannot be combined with `sandbox`");
             return self.respond_error(conn, &id, error);
         }
+        if let Err(message) = crate::dynamic_tools::validate(p.dynamic_tools.as_deref().unwrap_or_default()) {
+            return self.respond_error(conn, &id, ErrorObject::invalid_request(message));
+        }
         let settings = ThreadSettings {
             model: p.model.unwrap_or_else(|| self.config.model.clone()),
             model_provider: p.model_provider.unwrap_or_else(|| self.config.model_provider.clone()),
