@@ -8,13 +8,11 @@ use core_sm::{EngineCommand, EngineEvent, Input, Machine, MachineConfig, Output,
 fn main() {
     let mut machine = Machine::new(MachineConfig::new(7)); // the seed fixes every id
     let conn = core_sm::ConnectionId(1);
-    let frame = |text: String| Input::Frame { conn, text };
+    let frame = |text: &str| Input::Frame { conn, text: text.to_owned() };
     let mut inputs = VecDeque::from([
         Input::ConnectionOpened { conn },
-        frame(
-            r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"embed","version":"1"}}}"#.into(),
-        ),
-        frame(r#"{"id":2,"method":"thread/start","params":{}}"#.into()),
+        frame(r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"e","version":"1"}}}"#),
+        frame(r#"{"id":2,"method":"thread/start","params":{}}"#),
     ]);
     let mut now = Timestamp::from_millis(1_764_000_000_000); // your clock, passed in
     while let Some(input) = inputs.pop_front() {
@@ -24,7 +22,7 @@ fn main() {
             match output {
                 Output::Send { frame, .. } => println!("<- {frame}"), // write to the client
                 Output::Engine { thread_id, command: EngineCommand::OpenThread { .. } } => inputs.push_back(frame(
-                    format!(r#"{{"id":3,"method":"turn/start","params":{{"threadId":"{thread_id}","input":[{{"type":"text","text":"hi"}}]}}}}"#),
+                    &format!(r#"{{"id":3,"method":"turn/start","params":{{"threadId":"{thread_id}","input":[{{"type":"text","text":"hi"}}]}}}}"#),
                 )),
                 Output::Engine { thread_id, command: EngineCommand::StartTurn { turn_id, .. } } => {
                     // Your engine runs the turn and reports back.
