@@ -7,6 +7,8 @@
 //! - [`Transcript`]: feed it a whole session in order; it pairs responses with the requests
 //!   they answer, validates everything and reports all failures at once.
 //! - [`MethodInventory`]: every method in the schema, for support tables.
+//! - [`server::Server`]: the real `turnstile` binary over stdio, with a recorded, validated
+//!   transcript for snapshots.
 //!
 //! ```
 //! use tests::{Schema, Transcript};
@@ -28,6 +30,7 @@ mod error;
 mod frame;
 mod inventory;
 mod schema;
+pub mod server;
 mod transcript;
 
 pub use error::{LoadError, SchemaError, Violation};
