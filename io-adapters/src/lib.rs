@@ -1,1 +1,70 @@
+//! `io-adapters`: everything around the turnstile core that touches the world.
+//!
+//! * [`cli`]: the `turnstile` command line and its resolution into [`cli::Settings`];
+//!   [`config`]: host facts and `-c key=value` overrides for the machine's configuration.
+//! * [`stdio`]: the newline-delimited JSON transport (reader with backpressure, writer).
+//! * [`server`]: the runtime loop around the [`core_sm::Machine`].
+//! * [`scripted`]: the deterministic scripted engine; [`engine`]: the engine host boundary.
+//! * [`store`]: rollout files under `<home>/sessions/`.
+//! * [`clock`], [`logging`]: time and diagnostics.
+//!
+//! The binary is a thin wrapper around [`run`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod logging;
+pub mod scripted;
+pub mod server;
+pub mod stdio;
+pub mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use error::StartupError;
+
+/// Runs the `turnstile` binary: parses the command line, installs logging, serves stdio until
+/// end of input. Exit status: 0 after a clean end of input, 2 for startup errors (bad
+/// options, bad scenario, unusable home), 1 if serving failed.
+pub fn run() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init();
+    let settings = match cli.resolve() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("turnstile: error: {error}");
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    for warning in &settings.warnings {
+        eprintln!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let error = StartupError::Runtime(e.to_string());
+            eprintln!("turnstile: error: {error}");
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    let result = match settings.listen {
+        cli::Listen::Stdio => {
+            runtime.block_on(server::serve(tokio::io::stdin(), tokio::io::stdout(), settings))
+        }
+    };
+    // A blocking stdin read may still be pending; do not wait for it.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("turnstile: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

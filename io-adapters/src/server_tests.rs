@@ -1,0 +1,270 @@
+//! Runtime tests: the real machine, engine and store over in-memory pipes.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream, Lines};
+use tokio::task::JoinHandle;
+
+use super::*;
+use crate::cli::{Listen, DEFAULT_MAX_FRAME_BYTES};
+use crate::config::EnvFacts;
+use crate::scripted::Scenario;
+
+const START_MS: u64 = 1_764_000_000_000;
+
+fn temp_home() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("turnstile-server-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn settings(home: &Path) -> Settings {
+    let facts = EnvFacts {
+        platform_family: "unix".into(),
+        platform_os: "linux".into(),
+        os_version: "Linux".into(),
+        arch: "x86_64".into(),
+        terminal: "unknown".into(),
+        cwd: "/w".into(),
+    };
+    Settings {
+        listen: Listen::Stdio,
+        machine: facts.machine_config(3, home),
+        engine: EngineKind::Scripted,
+        scenario: Scenario::default(),
+        clock: Clock::deterministic(START_MS),
+        max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        warnings: Vec::new(),
+    }
+}
+
+/// A client on the other end of in-memory pipes.
+struct Client {
+    to_server: Option<DuplexStream>,
+    from_server: Lines<tokio::io::BufReader<DuplexStream>>,
+    server: JoinHandle<io::Result<()>>,
+    transcript: Vec<String>,
+}
+
+impl Client {
+    fn start(settings: Settings) -> Self {
+        let (to_server, server_in) = tokio::io::duplex(1 << 16);
+        let (server_out, from_server) = tokio::io::duplex(1 << 16);
+        let server = tokio::spawn(serve(server_in, server_out, settings));
+        Self {
+            to_server: Some(to_server),
+            from_server: tokio::io::BufReader::new(from_server).lines(),
+            server,
+            transcript: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, frame: Value) {
+        self.send_raw(&frame.to_string()).await;
+    }
+
+    async fn send_raw(&mut self, line: &str) {
+        let pipe = self.to_server.as_mut().expect("input open");
+        pipe.write_all(line.as_bytes()).await.unwrap();
+        pipe.write_all(b"\n").await.unwrap();
+    }
+
+    async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(10), self.from_server.next_line())
+            .await
+            .expect("server went quiet")
+            .unwrap()
+            .expect("server output ended");
+        self.transcript.push(line.clone());
+        serde_json::from_str(&line).unwrap()
+    }
+
+    /// Reads frames until one satisfies `done`; returns them all.
+    async fn until(&mut self, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await;
+            let stop = done(&frame);
+            frames.push(frame);
+            if stop {
+                return frames;
+            }
+        }
+    }
+
+    async fn response(&mut self, id: i64) -> Value {
+        self.until(|f| f["id"] == id && f.get("method").is_none()).await.pop().unwrap()
+    }
+
+    /// Closes the input and collects what is left of the output; the server must exit cleanly.
+    async fn finish(mut self) -> Vec<String> {
+        drop(self.to_server.take());
+        while let Some(line) = self.from_server.next_line().await.unwrap() {
+            self.transcript.push(line);
+        }
+        self.server.await.unwrap().unwrap();
+        self.transcript
+    }
+}
+
+fn initialize() -> Value {
+    json!({"id": 1, "method": "initialize", "params": {"clientInfo": {"name": "t", "version": "1"}}})
+}
+
+fn turn_start(id: i64, thread_id: &str, text: &str) -> Value {
+    json!({"id": id, "method": "turn/start", "params": {
+        "threadId": thread_id, "input": [{"type": "text", "text": text}]}})
+}
+
+async fn start_thread(client: &mut Client) -> String {
+    client.send(initialize()).await;
+    client.response(1).await;
+    client.send(json!({"id": 2, "method": "thread/start", "params": {}})).await;
+    let response = client.response(2).await;
+    response["result"]["thread"]["id"].as_str().unwrap().to_owned()
+}
+
+fn methods(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|f| match f.get("method") {
+            Some(m) => m.as_str().unwrap().to_owned(),
+            None => format!("response {}", f["id"]),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn initialize_and_thread_start_then_eof() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    client.send(initialize()).await;
+    client.send(json!({"id": 2, "method": "thread/start", "params": {}})).await;
+    let transcript = client.finish().await;
+    let first: Value = serde_json::from_str(&transcript[0]).unwrap();
+    assert_eq!(first["id"], 1);
+    assert_eq!(first["result"]["codexHome"], home.display().to_string());
+    assert!(transcript.iter().any(|l| l.contains(r#""id":2,"result""#) && l.contains(r#""cwd":"/w""#)));
+}
+
+#[tokio::test]
+async fn a_turn_streams_and_persists() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    let thread_id = start_thread(&mut client).await;
+    client.send(turn_start(3, &thread_id, "hello there")).await;
+    let frames = client.until(|f| f["method"] == "turn/completed").await;
+    let seen = methods(&frames);
+    let expected = [
+        "response 3",
+        "thread/status/changed",
+        "turn/started",
+        "item/started",
+        "item/completed",
+        "item/started",
+        "item/agentMessage/delta",
+        "item/completed",
+        "thread/tokenUsage/updated",
+        "thread/status/changed",
+        "turn/completed",
+    ];
+    let mut want = expected.iter();
+    let mut next = want.next();
+    for m in &seen {
+        if Some(&m.as_str()) == next {
+            next = want.next();
+        }
+    }
+    assert_eq!(next, None, "missing {next:?} in {seen:?}");
+    let answer = frames
+        .iter()
+        .find(|f| f["method"] == "item/completed" && f["params"]["item"]["type"] == "agentMessage")
+        .unwrap();
+    assert_eq!(answer["params"]["item"]["text"], "You said: hello there");
+    client.finish().await;
+    let rollout = home.join("sessions").join(format!("{thread_id}.jsonl"));
+    let text = std::fs::read_to_string(&rollout).unwrap();
+    assert!(text.lines().next().unwrap().contains("session_meta"));
+    assert!(text.lines().last().unwrap().contains("turn_ended"));
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn interrupt_stops_a_sleeping_turn() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    let thread_id = start_thread(&mut client).await;
+    client.send(turn_start(3, &thread_id, "/sleep 60000\n/message late")).await;
+    let frames = client.until(|f| f["method"] == "turn/started").await;
+    let turn_id = frames.last().unwrap()["params"]["turn"]["id"].clone();
+    client
+        .send(json!({"id": 4, "method": "turn/interrupt",
+            "params": {"threadId": thread_id, "turnId": turn_id}}))
+        .await;
+    let frames = client.until(|f| f["method"] == "turn/completed").await;
+    assert!(frames.iter().any(|f| f["id"] == 4 && f["result"] == json!({})));
+    assert_eq!(frames.last().unwrap()["params"]["turn"]["status"], "interrupted");
+    client.finish().await;
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn bad_input_does_not_stop_the_server() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    client.send_raw("{not json").await;
+    client.send_raw("[1,2]").await;
+    client.to_server.as_mut().unwrap().write_all(b"\xff\xfe\n").await.unwrap();
+    client.send(initialize()).await;
+    let response = client.response(1).await;
+    assert!(response["result"]["userAgent"].is_string());
+    client.finish().await;
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn a_stored_thread_resumes_in_a_new_server() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    let thread_id = start_thread(&mut client).await;
+    client.send(turn_start(3, &thread_id, "remember me")).await;
+    client.until(|f| f["method"] == "turn/completed").await;
+    client.finish().await;
+
+    let mut client = Client::start(settings(&home));
+    client.send(initialize()).await;
+    client.response(1).await;
+    client.send(json!({"id": 2, "method": "thread/resume", "params": {"threadId": thread_id}})).await;
+    let response = client.response(2).await;
+    let turns = &response["result"]["thread"]["turns"];
+    assert_eq!(turns.as_array().map(Vec::len), Some(1), "{response}");
+    client.finish().await;
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn deterministic_clock_gives_identical_transcripts() {
+    async fn session(home: &Path) -> Vec<String> {
+        let mut client = Client::start(settings(home));
+        let thread_id = start_thread(&mut client).await;
+        client.send(turn_start(3, &thread_id, "/reasoning hm\n/exec ls --output a\n/message done")).await;
+        client.until(|f| f["method"] == "turn/completed").await;
+        client.finish().await
+    }
+    let (a, b) = (temp_home(), temp_home());
+    let first = session(&a).await;
+    let second = session(&b).await;
+    // The home directory is part of the initialize response; compare everything else.
+    let strip = |lines: Vec<String>, home: &Path| -> Vec<String> {
+        let home = home.display().to_string();
+        lines.into_iter().map(|l| l.replace(&home, "<home>")).collect()
+    };
+    assert_eq!(strip(first, &a), strip(second, &b));
+    std::fs::remove_dir_all(&a).unwrap();
+    std::fs::remove_dir_all(&b).unwrap();
+}
