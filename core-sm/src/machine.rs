@@ -275,3 +275,19 @@ impl Machine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implemented_methods_are_exactly_those_dispatched() {
+        for m in methods::all() {
+            let unsupported = matches!(
+                ClientRequest::parse(m.name, Some(&serde_json::json!({}))),
+                Ok(ClientRequest::Unsupported(_))
+            );
+            assert_eq!(unsupported, !methods::IMPLEMENTED.contains(&m.name), "{}", m.name);
+        }
+    }
+}

@@ -165,3 +165,24 @@ impl PendingTable {
         self.requests.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_sends_a_listed_method() {
+        let kinds = [
+            PendingKind::Command { item: None, command: String::new() },
+            PendingKind::FileChange { item: ItemKey(0), paths: vec![] },
+            PendingKind::Permissions { requested: PermissionProfile::default() },
+            PendingKind::UserInput,
+            PendingKind::DynamicTool { item: ItemKey(0), started_at: Timestamp(0) },
+            PendingKind::Elicitation,
+            PendingKind::AuthRefresh,
+        ];
+        for kind in kinds {
+            assert!(crate::wire::server_requests::METHODS.contains(&kind.method()), "{}", kind.method());
+        }
+    }
+}

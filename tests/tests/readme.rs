@@ -9,6 +9,9 @@ fn readme_embedding_snippet_is_the_example() {
     let start = example.find("fn main() {").expect("example has main");
     let end = example[start..].find("\n}\n").map(|e| start + e + 2).expect("end of main");
     let main = &example[start..end];
-    assert!(readme.contains(main.trim_end()), "README's Embedding section must show embed.rs's main verbatim");
+    assert!(
+        readme.contains(main.trim_end()),
+        "README's Embedding section must show embed.rs's main verbatim"
+    );
     assert!(main.lines().count() <= 30, "the embedding example must stay within 30 lines");
 }

@@ -13,12 +13,13 @@ use crate::io::Output;
 use crate::machine::Machine;
 use crate::pending::{Pending, PendingKind};
 use crate::time::Timestamp;
+use crate::wire::notifications::ServerRequestResolved;
 use crate::wire::server_requests::{
     AuthRefreshParams, AuthRefreshResponse, CommandApprovalParams, CommandApprovalResponse, CommandDecision,
     DynamicToolCallParams, DynamicToolCallResponse, ElicitationParams, ElicitationResponse,
     FileChangeApprovalParams, FileChangeApprovalResponse, FileChangeDecision, NetworkApprovalContext,
-    NetworkProtocol, PermissionsApprovalParams, PermissionsApprovalResponse, ServerRequestResolved,
-    UserInputParams, UserInputResponse,
+    NetworkProtocol, PermissionsApprovalParams, PermissionsApprovalResponse, UserInputParams,
+    UserInputResponse,
 };
 use crate::wire::{
     encode_request, ApprovalMode, AskForApproval, CommandExecutionStatus, ErrorObject, ItemBody,

@@ -66,6 +66,22 @@ fn is_experimental(name: &str) -> bool {
     })
 }
 
+/// Client methods turnstile implements; every other method in the schema is answered with
+/// `-32601 "<method> is not supported yet"`.
+pub const IMPLEMENTED: &[&str] = &[
+    "initialize",
+    "thread/start",
+    "thread/resume",
+    "thread/read",
+    "thread/list",
+    "thread/loaded/list",
+    "thread/name/set",
+    "thread/unsubscribe",
+    "turn/start",
+    "turn/steer",
+    "turn/interrupt",
+];
+
 /// Looks a method up in the schema's table.
 pub fn lookup(name: &str) -> Option<MethodInfo> {
     CLIENT_METHODS.iter().find(|(m, _)| *m == name).map(|&(name, params_required)| MethodInfo {

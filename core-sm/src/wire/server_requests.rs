@@ -1,5 +1,16 @@
 //! Server-to-client requests: their params, the answers clients send, and decision types.
 
+/// Every server-to-client request method turnstile sends.
+pub const METHODS: &[&str] = &[
+    "item/commandExecution/requestApproval",
+    "item/fileChange/requestApproval",
+    "item/tool/requestUserInput",
+    "mcpServer/elicitation/request",
+    "item/permissions/requestApproval",
+    "item/tool/call",
+    "account/chatgptAuthTokens/refresh",
+];
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -389,18 +400,4 @@ pub struct AuthRefreshResponse {
     /// Plan type.
     #[serde(default)]
     pub chatgpt_plan_type: Option<String>,
-}
-
-/// `serverRequest/resolved` params.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerRequestResolved {
-    /// The thread.
-    pub thread_id: ThreadId,
-    /// The request.
-    pub request_id: super::RequestId,
-}
-
-impl super::notifications::Notification for ServerRequestResolved {
-    const METHOD: &'static str = "serverRequest/resolved";
 }
