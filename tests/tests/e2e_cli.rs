@@ -1,0 +1,72 @@
+//! The command line clients use to spawn Codex works for turnstile: `app-server`, `--listen`,
+//! `-c key=value` before or after the subcommand, and clear startup errors.
+
+use std::process::Command;
+
+use serde_json::json;
+use tests::server::{turnstile_binary, ScratchDir, Server};
+
+#[test]
+fn config_overrides_apply_before_and_after_app_server() {
+    let home = ScratchDir::new("cli");
+    let home_arg = home.path().to_string_lossy().into_owned();
+    let args = [
+        "-c",
+        "model=\"gpt-5.1-codex\"",
+        "app-server",
+        "--listen",
+        "stdio://",
+        "--home",
+        &home_arg,
+        "--config",
+        "sandbox_mode=read-only",
+        "-c",
+        "unheard_of_key=1",
+        "--deterministic-clock",
+        "1764000000000",
+    ];
+    let mut s = Server::spawn_raw(&args, home);
+    let init = s.handshake("cli-test", json!(null));
+    assert_eq!(init["result"]["codexHome"], home_arg);
+    let started = s.request("thread/start", json!({}));
+    assert_eq!(started["result"]["model"], "gpt-5.1-codex");
+    assert_eq!(started["result"]["sandbox"], json!({"type": "readOnly", "networkAccess": false}));
+    let stderr = s.stderr();
+    let warnings = stderr.lines().filter(|l| l.contains("unheard_of_key")).count();
+    assert_eq!(warnings, 1, "one warning line for the unknown key: {stderr}");
+    s.assert_valid();
+    assert!(s.close().success());
+}
+
+#[test]
+fn unsupported_listen_urls_fail_at_startup_with_status_2() {
+    for (url, needle) in [("ws://127.0.0.1:4500", "websocket"), ("http://x", "unsupported --listen URL")] {
+        let out = Command::new(turnstile_binary()).args(["app-server", "--listen", url]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{url}: {stderr}");
+        assert!(out.stdout.is_empty(), "nothing on stdout: {url}");
+    }
+}
+
+#[test]
+fn help_documents_every_option() {
+    let out = Command::new(turnstile_binary()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--listen",
+        "--home",
+        "--engine",
+        "--scenario",
+        "--seed",
+        "--deterministic-clock",
+        "--config",
+        "--max-frame-bytes",
+        "RUST_LOG",
+        "LOG_FORMAT",
+        "TURNSTILE_HOME",
+    ] {
+        assert!(help.contains(option), "--help does not mention {option}");
+    }
+}
