@@ -15,11 +15,11 @@ use crate::pending::{Pending, PendingKind};
 use crate::time::Timestamp;
 use crate::wire::notifications::ServerRequestResolved;
 use crate::wire::server_requests::{
-    AuthRefreshParams, AuthRefreshResponse, CommandApprovalParams, CommandApprovalResponse, CommandDecision,
-    DynamicToolCallParams, DynamicToolCallResponse, ElicitationParams, ElicitationResponse,
-    FileChangeApprovalParams, FileChangeApprovalResponse, FileChangeDecision, NetworkApprovalContext,
-    NetworkProtocol, PermissionsApprovalParams, PermissionsApprovalResponse, UserInputParams,
-    UserInputResponse,
+    AuthRefreshParams, AuthRefreshReason, AuthRefreshResponse, CommandApprovalParams,
+    CommandApprovalResponse, CommandDecision, DynamicToolCallParams, DynamicToolCallResponse,
+    ElicitationParams, ElicitationResponse, FileChangeApprovalParams, FileChangeApprovalResponse,
+    FileChangeDecision, NetworkApprovalContext, NetworkProtocol, PermissionsApprovalParams,
+    PermissionsApprovalResponse, UserInputParams, UserInputResponse,
 };
 use crate::wire::{
     encode_request, ApprovalMode, AskForApproval, CommandExecutionStatus, ErrorObject, ItemBody,
@@ -259,7 +259,8 @@ impl Machine {
                 self.ask(thread_id, Some(key), PendingKind::Elicitation, &params, None, subscribers);
             }
             EngineRequest::AuthRefresh { previous_account_id } => {
-                let params = AuthRefreshParams { reason: "unauthorized", previous_account_id };
+                let params =
+                    AuthRefreshParams { reason: AuthRefreshReason::Unauthorized, previous_account_id };
                 let everyone: Vec<ConnectionId> = self.connections.keys().copied().collect();
                 self.ask(thread_id, Some(key), PendingKind::AuthRefresh, &params, None, everyone);
             }

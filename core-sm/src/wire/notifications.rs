@@ -1,6 +1,6 @@
 //! Params of the server notifications turnstile sends, with their method names.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::item::ThreadItem;
 use super::model::{Thread, ThreadStatus, ThreadTokenUsage, Turn, TurnError};
@@ -17,7 +17,7 @@ macro_rules! notifications {
     ($($(#[$doc:meta])* $name:ident = $method:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? })*) => {
         $(
             $(#[$doc])*
-            #[derive(Clone, Debug, Serialize)]
+            #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
             #[serde(rename_all = "camelCase")]
             pub struct $name { $($(#[$fdoc])* pub $field: $ty),* }
             impl Notification for $name { const METHOD: &'static str = $method; }

@@ -12,7 +12,7 @@ use super::model::{
 use crate::ids::{ThreadId, TurnId};
 
 /// `initialize` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeParams {
     /// Who the client is.
@@ -23,7 +23,7 @@ pub struct InitializeParams {
 }
 
 /// `initialize.clientInfo`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientInfo {
     /// Must be a valid HTTP header value.
     pub name: String,
@@ -35,7 +35,7 @@ pub struct ClientInfo {
 }
 
 /// `initialize.capabilities`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeCapabilities {
     /// Unlocks experimental methods and fields.
@@ -47,7 +47,7 @@ pub struct InitializeCapabilities {
 }
 
 /// `initialize` result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeResponse {
     /// `<originator>/<version> (<os>; <arch>) <terminal> (<client name>; <client version>)`.
@@ -61,7 +61,7 @@ pub struct InitializeResponse {
 }
 
 /// `thread/start` params (fields turnstile reads; others are accepted and ignored).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadStartParams {
     /// Model.
@@ -109,7 +109,7 @@ pub struct ThreadStartParams {
 }
 
 /// Result shared by `thread/start` and `thread/resume`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadSessionResponse {
     /// The thread.
@@ -137,7 +137,7 @@ pub struct ThreadSessionResponse {
 }
 
 /// `thread/resume` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadResumeParams {
     /// The thread.
@@ -160,7 +160,7 @@ pub struct ThreadResumeParams {
 }
 
 /// Params naming only a thread (`thread/unsubscribe`, ...).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadIdParams {
     /// The thread.
@@ -168,7 +168,7 @@ pub struct ThreadIdParams {
 }
 
 /// `thread/read` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadReadParams {
     /// The thread.
@@ -179,14 +179,14 @@ pub struct ThreadReadParams {
 }
 
 /// `{thread}` results (`thread/read`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadResponse {
     /// The thread.
     pub thread: Thread,
 }
 
 /// `thread/list` sort key.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThreadSortKey {
     /// Creation time.
@@ -201,7 +201,7 @@ pub enum ThreadSortKey {
 }
 
 /// `thread/list` sort direction.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortDirection {
     /// Oldest first.
@@ -212,7 +212,7 @@ pub enum SortDirection {
 }
 
 /// `thread/list` cwd filter: one path or several.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum CwdFilter {
     /// One path.
@@ -222,7 +222,7 @@ pub enum CwdFilter {
 }
 
 /// `thread/list` params.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadListParams {
     /// Archived threads only.
@@ -258,7 +258,7 @@ pub struct ThreadListParams {
 }
 
 /// `thread/list` result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadListResponse {
     /// The page.
@@ -268,7 +268,7 @@ pub struct ThreadListResponse {
 }
 
 /// `thread/loaded/list` params.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadLoadedListParams {
     /// The last id of the previous page.
@@ -280,7 +280,7 @@ pub struct ThreadLoadedListParams {
 }
 
 /// `thread/loaded/list` result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadLoadedListResponse {
     /// Loaded thread ids, ascending.
@@ -290,7 +290,7 @@ pub struct ThreadLoadedListResponse {
 }
 
 /// `thread/name/set` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadSetNameParams {
     /// The thread.
@@ -300,7 +300,7 @@ pub struct ThreadSetNameParams {
 }
 
 /// `thread/unsubscribe` result status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum UnsubscribeStatus {
     /// The thread is not loaded.
@@ -312,14 +312,14 @@ pub enum UnsubscribeStatus {
 }
 
 /// `thread/unsubscribe` result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadUnsubscribeResponse {
     /// What happened.
     pub status: UnsubscribeStatus,
 }
 
 /// `turn/start` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnStartParams {
     /// The (loaded) thread.
@@ -350,14 +350,14 @@ pub struct TurnStartParams {
 }
 
 /// `turn/start` result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TurnStartResponse {
     /// The turn (in progress, items not loaded).
     pub turn: Turn,
 }
 
 /// `turn/steer` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnSteerParams {
     /// The thread.
@@ -372,7 +372,7 @@ pub struct TurnSteerParams {
 }
 
 /// `turn/steer` result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnSteerResponse {
     /// The active turn.
@@ -380,7 +380,7 @@ pub struct TurnSteerResponse {
 }
 
 /// `turn/interrupt` params.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnInterruptParams {
     /// The thread.
@@ -390,7 +390,7 @@ pub struct TurnInterruptParams {
 }
 
 /// An empty result, `{}` on the wire.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmptyResponse {}
 
 /// Status of a thread as a standalone value (for tests and introspection).

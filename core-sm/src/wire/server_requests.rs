@@ -20,7 +20,7 @@ use super::item::CommandAction;
 use crate::ids::{ThreadId, TurnId};
 
 /// `item/commandExecution/requestApproval` params.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandApprovalParams {
     /// The thread.
@@ -132,14 +132,14 @@ pub enum CommandDecision {
 }
 
 /// `{decision}` answer to a command approval.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CommandApprovalResponse {
     /// The decision.
     pub decision: CommandDecision,
 }
 
 /// `item/fileChange/requestApproval` params.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileChangeApprovalParams {
     /// The thread.
@@ -171,7 +171,7 @@ pub enum FileChangeDecision {
 }
 
 /// `{decision}` answer to a file-change approval.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileChangeApprovalResponse {
     /// The decision.
     pub decision: FileChangeDecision,
@@ -209,7 +209,7 @@ pub struct NetworkPermissions {
 }
 
 /// `item/permissions/requestApproval` params.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionsApprovalParams {
     /// The thread.
@@ -240,7 +240,7 @@ pub enum PermissionGrantScope {
 }
 
 /// Answer to a permissions request.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionsApprovalResponse {
     /// What the client grants (intersected with the request by the server).
@@ -281,7 +281,7 @@ pub struct UserInputOption {
 }
 
 /// `item/tool/requestUserInput` params.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInputParams {
     /// The thread.
@@ -304,14 +304,14 @@ pub struct UserInputAnswer {
 }
 
 /// Answer to `item/tool/requestUserInput`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserInputResponse {
     /// Answers by question id.
     pub answers: BTreeMap<String, UserInputAnswer>,
 }
 
 /// `item/tool/call` params.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DynamicToolCallParams {
     /// The thread.
@@ -329,7 +329,7 @@ pub struct DynamicToolCallParams {
 }
 
 /// Answer to `item/tool/call`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DynamicToolCallResponse {
     /// Output items (`inputText`, `inputImage`, `inputAudio`).
@@ -340,7 +340,7 @@ pub struct DynamicToolCallResponse {
 
 /// `mcpServer/elicitation/request` params: common fields plus one mode-specific shape
 /// (`form`, `url`, `openai/form`, ...), passed through as the engine gave it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ElicitationParams {
     /// The thread.
@@ -367,7 +367,7 @@ pub enum ElicitationAction {
 }
 
 /// Answer to `mcpServer/elicitation/request`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ElicitationResponse {
     /// What the user did.
     pub action: ElicitationAction,
@@ -380,17 +380,25 @@ pub struct ElicitationResponse {
 }
 
 /// `account/chatgptAuthTokens/refresh` params.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthRefreshParams {
-    /// Always `unauthorized`.
-    pub reason: &'static str,
+    /// Why a refresh is needed.
+    pub reason: AuthRefreshReason,
     /// The account previously in use.
     pub previous_account_id: Option<String>,
 }
 
+/// Why tokens must be refreshed (`ChatgptAuthTokensRefreshReason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthRefreshReason {
+    /// The upstream answered 401.
+    Unauthorized,
+}
+
 /// Answer to `account/chatgptAuthTokens/refresh`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthRefreshResponse {
     /// New access token.
