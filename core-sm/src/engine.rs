@@ -197,6 +197,52 @@ pub struct ThreadSettings {
     pub dynamic_tools: Vec<Value>,
 }
 
+/// Sticky setting overrides from `thread/start`, a cold `thread/resume` or `turn/start`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SettingsOverrides {
+    pub(crate) model: Option<String>,
+    pub(crate) cwd: Option<String>,
+    pub(crate) approval_policy: Option<crate::wire::AskForApproval>,
+    pub(crate) sandbox: Option<crate::wire::SandboxPolicy>,
+    pub(crate) effort: Option<String>,
+}
+
+impl ThreadSettings {
+    /// The server's defaults: its model, provider and cwd, `on-request` approvals, its sandbox.
+    pub(crate) fn defaults(config: &crate::MachineConfig) -> Self {
+        Self {
+            model: config.model.clone(),
+            model_provider: config.model_provider.clone(),
+            cwd: config.cwd.clone(),
+            approval_policy: crate::wire::AskForApproval::Simple(crate::wire::ApprovalMode::OnRequest),
+            sandbox: crate::wire::SandboxPolicy::from_mode(config.sandbox),
+            effort: None,
+            base_instructions: None,
+            developer_instructions: None,
+            dynamic_tools: Vec::new(),
+        }
+    }
+
+    /// Applies the overrides that are set; the others keep their current values.
+    pub(crate) fn apply(&mut self, o: SettingsOverrides) {
+        if let Some(model) = o.model {
+            self.model = model;
+        }
+        if let Some(cwd) = o.cwd {
+            self.cwd = cwd;
+        }
+        if let Some(policy) = o.approval_policy {
+            self.approval_policy = policy;
+        }
+        if let Some(sandbox) = o.sandbox {
+            self.sandbox = sandbox;
+        }
+        if let Some(effort) = o.effort {
+            self.effort = Some(effort);
+        }
+    }
+}
+
 /// What the machine tells a thread's engine.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

@@ -8,9 +8,7 @@ use crate::machine::Machine;
 use crate::thread::ThreadState;
 use crate::time::Timestamp;
 use crate::wire::notifications::{ThreadClosed, ThreadStatusChanged};
-use crate::wire::{
-    codes, ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, SandboxPolicy, ThreadStatus,
-};
+use crate::wire::{codes, ApprovalsReviewer, ErrorObject, ThreadStatus};
 
 use super::threads::Parked;
 
@@ -39,17 +37,10 @@ impl Machine {
         });
         match outcome {
             Ok(stored) if !self.threads.contains_key(&thread_id) => {
-                let settings = crate::engine::ThreadSettings {
-                    model: stored.meta.model.clone(),
-                    model_provider: stored.meta.model_provider.clone(),
-                    cwd: stored.meta.cwd.clone(),
-                    approval_policy: AskForApproval::Simple(ApprovalMode::OnRequest),
-                    sandbox: SandboxPolicy::from_mode(self.config.sandbox),
-                    effort: None,
-                    base_instructions: None,
-                    developer_instructions: None,
-                    dynamic_tools: Vec::new(),
-                };
+                let mut settings = crate::engine::ThreadSettings::defaults(&self.config);
+                settings.model = stored.meta.model.clone();
+                settings.model_provider = stored.meta.model_provider.clone();
+                settings.cwd = stored.meta.cwd.clone();
                 let state = ThreadState {
                     id: thread_id,
                     created_at: Timestamp(stored.meta.created_at_ms),

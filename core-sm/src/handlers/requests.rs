@@ -370,37 +370,20 @@ impl Machine {
             }
         };
         let outcome = match &p.kind {
-            PendingKind::Command { item, .. } => {
+            PendingKind::Command { item, command } => {
                 let outcome = parse_answer::<CommandApprovalResponse>(answer)
                     .map_or_else(|o| o, |r| RequestOutcome::Command(r.decision));
-                if let (Some(item), PendingKind::Command { command, .. }) = (item, &p.kind) {
-                    let status = match &outcome {
-                        RequestOutcome::Command(CommandDecision::Decline | CommandDecision::Cancel) => {
-                            Some(CommandExecutionStatus::Declined)
-                        }
-                        RequestOutcome::Command(CommandDecision::ApplyNetworkPolicyAmendment {
-                            network_policy_amendment: a,
-                        }) if a.action == crate::wire::server_requests::NetworkPolicyAction::Deny => {
-                            Some(CommandExecutionStatus::Declined)
-                        }
-                        RequestOutcome::Command(CommandDecision::AcceptForSession) => {
-                            if let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut())
-                            {
-                                live.grants.commands.insert(command.clone());
-                            }
-                            None
-                        }
-                        RequestOutcome::Command(_) => None,
-                        _ => Some(CommandExecutionStatus::Failed),
-                    };
-                    if let Some(status) = status {
-                        self.complete_owned_item(thread_id, *item, |body| {
-                            if let ItemBody::CommandExecution { status: s, .. } = body {
-                                *s = status;
-                            }
-                        });
-                    }
+                let verdict = Verdict::of(match &outcome {
+                    RequestOutcome::Command(d) => Some(d),
+                    _ => None,
+                });
+                // Sub-command approvals (with an approval id) never grant the whole command.
+                if item.is_some() && verdict == (Verdict::Proceed { for_session: true }) {
+                    self.grant_for_session(thread_id, |g| {
+                        g.commands.insert(command.clone());
+                    });
                 }
+                self.settle_approved_item(thread_id, *item, verdict);
                 outcome
             }
             PendingKind::Network { dest } => {
@@ -415,26 +398,14 @@ impl Machine {
             PendingKind::FileChange { item, paths } => {
                 let outcome = parse_answer::<FileChangeApprovalResponse>(answer)
                     .map_or_else(|o| o, |r| RequestOutcome::FileChange(r.decision));
-                let status = match &outcome {
-                    RequestOutcome::FileChange(FileChangeDecision::Decline | FileChangeDecision::Cancel) => {
-                        Some(PatchApplyStatus::Declined)
-                    }
-                    RequestOutcome::FileChange(FileChangeDecision::AcceptForSession) => {
-                        if let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) {
-                            live.grants.files.extend(paths.iter().cloned());
-                        }
-                        None
-                    }
-                    RequestOutcome::FileChange(_) => None,
-                    _ => Some(PatchApplyStatus::Failed),
-                };
-                if let Some(status) = status {
-                    self.complete_owned_item(thread_id, *item, |body| {
-                        if let ItemBody::FileChange { status: s, .. } = body {
-                            *s = status;
-                        }
-                    });
+                let verdict = Verdict::of(match &outcome {
+                    RequestOutcome::FileChange(d) => Some(d),
+                    _ => None,
+                });
+                if verdict == (Verdict::Proceed { for_session: true }) {
+                    self.grant_for_session(thread_id, |g| g.files.extend(paths.iter().cloned()));
                 }
+                self.settle_approved_item(thread_id, Some(*item), verdict);
                 outcome
             }
             PendingKind::Permissions { requested } => {
@@ -442,10 +413,7 @@ impl Machine {
                     Ok(r) => {
                         let granted = crate::approvals::intersect(requested, &r.permissions);
                         if r.scope == crate::wire::server_requests::PermissionGrantScope::Session {
-                            if let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut())
-                            {
-                                live.grants.add_permissions(&granted);
-                            }
+                            self.grant_for_session(thread_id, |g| g.add_permissions(&granted));
                         }
                         RequestOutcome::Permissions { granted, scope: r.scope }
                     }
@@ -531,6 +499,34 @@ impl Machine {
         }
     }
 
+    /// Records a decision that lasts for the thread's session.
+    fn grant_for_session(
+        &mut self,
+        thread_id: ThreadId,
+        grant: impl FnOnce(&mut crate::approvals::SessionGrants),
+    ) {
+        if let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) {
+            grant(&mut live.grants);
+        }
+    }
+
+    /// Applies an approval's verdict to the command or file-change item it owns: `declined` for
+    /// a refusal, `failed` for an error reply; an accepted item is the engine's to complete.
+    fn settle_approved_item(&mut self, thread_id: ThreadId, item: Option<ItemKey>, verdict: Verdict) {
+        let (Some(item), false) = (item, matches!(verdict, Verdict::Proceed { .. })) else { return };
+        let declined = verdict == Verdict::Declined;
+        self.complete_owned_item(thread_id, item, |body| match body {
+            ItemBody::CommandExecution { status, .. } => {
+                *status =
+                    if declined { CommandExecutionStatus::Declined } else { CommandExecutionStatus::Failed }
+            }
+            ItemBody::FileChange { status, .. } => {
+                *status = if declined { PatchApplyStatus::Declined } else { PatchApplyStatus::Failed }
+            }
+            _ => {}
+        });
+    }
+
     /// Completes an item the request decided (declined, failed, tool output) if still open.
     fn complete_owned_item(&mut self, thread_id: ThreadId, key: ItemKey, edit: impl FnOnce(&mut ItemBody)) {
         let Some(active) = self.threads.get(&thread_id).and_then(|t| t.active_turn()) else { return };
@@ -610,6 +606,59 @@ impl Machine {
             if let Some(p) = self.pending.remove(id) {
                 self.resolve(p, Resolution::TimedOut);
             }
+        }
+    }
+}
+
+/// What an approval's answer means for the item it approves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Go ahead (the engine runs and completes the item); maybe remember it for the session.
+    Proceed { for_session: bool },
+    /// Refused: the item is `declined`.
+    Declined,
+    /// No usable answer (error reply, malformed result): the item is `failed`.
+    Failed,
+}
+
+/// A command or file-change decision.
+trait ApprovalDecision {
+    fn refuses(&self) -> bool;
+    fn for_session(&self) -> bool;
+}
+
+impl ApprovalDecision for CommandDecision {
+    fn refuses(&self) -> bool {
+        match self {
+            CommandDecision::Decline | CommandDecision::Cancel => true,
+            CommandDecision::ApplyNetworkPolicyAmendment { network_policy_amendment: a } => {
+                a.action == crate::wire::server_requests::NetworkPolicyAction::Deny
+            }
+            _ => false,
+        }
+    }
+
+    fn for_session(&self) -> bool {
+        *self == CommandDecision::AcceptForSession
+    }
+}
+
+impl ApprovalDecision for FileChangeDecision {
+    fn refuses(&self) -> bool {
+        matches!(self, FileChangeDecision::Decline | FileChangeDecision::Cancel)
+    }
+
+    fn for_session(&self) -> bool {
+        *self == FileChangeDecision::AcceptForSession
+    }
+}
+
+impl Verdict {
+    fn of(decision: Option<&impl ApprovalDecision>) -> Self {
+        match decision {
+            None => Verdict::Failed,
+            Some(d) if d.refuses() => Verdict::Declined,
+            Some(d) => Verdict::Proceed { for_session: d.for_session() },
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Thread requests: start, resume, read, list, loaded/list, name/set, unsubscribe.
 
-use crate::engine::{EngineCommand, ThreadSettings};
+use crate::engine::{EngineCommand, SettingsOverrides, ThreadSettings};
 use crate::ids::{ConnectionId, ThreadId};
 use crate::io::Output;
 use crate::machine::Machine;
@@ -12,9 +12,7 @@ use crate::wire::requests::{
     ThreadSessionResponse, ThreadSetNameParams, ThreadSortKey, ThreadStartParams, ThreadUnsubscribeResponse,
     UnsubscribeStatus,
 };
-use crate::wire::{
-    ApprovalMode, ApprovalsReviewer, AskForApproval, ErrorObject, RequestId, SandboxPolicy, ThreadStatus,
-};
+use crate::wire::{ApprovalsReviewer, ErrorObject, RequestId, SandboxPolicy, ThreadStatus};
 
 use super::parse_thread_id;
 
@@ -37,17 +35,20 @@ impl Machine {
         if let Err(message) = crate::dynamic_tools::validate(p.dynamic_tools.as_deref().unwrap_or_default()) {
             return self.respond_error(conn, &id, ErrorObject::invalid_request(message));
         }
-        let settings = ThreadSettings {
-            model: p.model.unwrap_or_else(|| self.config.model.clone()),
-            model_provider: p.model_provider.unwrap_or_else(|| self.config.model_provider.clone()),
-            cwd: p.cwd.unwrap_or_else(|| self.config.cwd.clone()),
-            approval_policy: p.approval_policy.unwrap_or(AskForApproval::Simple(ApprovalMode::OnRequest)),
-            sandbox: SandboxPolicy::from_mode(p.sandbox.unwrap_or(self.config.sandbox)),
+        let mut settings = ThreadSettings::defaults(&self.config);
+        settings.apply(SettingsOverrides {
+            model: p.model,
+            cwd: p.cwd,
+            approval_policy: p.approval_policy,
+            sandbox: p.sandbox.map(SandboxPolicy::from_mode),
             effort: None,
-            base_instructions: p.base_instructions,
-            developer_instructions: p.developer_instructions,
-            dynamic_tools: p.dynamic_tools.unwrap_or_default(),
-        };
+        });
+        if let Some(provider) = p.model_provider {
+            settings.model_provider = provider;
+        }
+        settings.base_instructions = p.base_instructions;
+        settings.developer_instructions = p.developer_instructions;
+        settings.dynamic_tools = p.dynamic_tools.unwrap_or_default();
         let now = self.now;
         let thread_id = self.ids.thread_id(now);
         let originator =
@@ -129,19 +130,13 @@ impl Machine {
         };
         let cold = state.live.is_none();
         if cold {
-            let s = &mut state.settings;
-            if let Some(model) = p.model {
-                s.model = model;
-            }
-            if let Some(cwd) = p.cwd {
-                s.cwd = cwd;
-            }
-            if let Some(policy) = p.approval_policy {
-                s.approval_policy = policy;
-            }
-            if let Some(mode) = p.sandbox {
-                s.sandbox = SandboxPolicy::from_mode(mode);
-            }
+            state.settings.apply(SettingsOverrides {
+                model: p.model,
+                cwd: p.cwd,
+                approval_policy: p.approval_policy,
+                sandbox: p.sandbox.map(SandboxPolicy::from_mode),
+                effort: None,
+            });
             let mut live = LiveThread::new(now);
             live.announced = ThreadStatus::NotLoaded;
             state.live = Some(live);

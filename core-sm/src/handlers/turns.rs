@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::engine::EngineCommand;
+use crate::engine::{EngineCommand, SettingsOverrides};
 use crate::history::{RolloutRecord, SessionMeta};
 use crate::ids::{ConnectionId, ThreadId};
 use crate::io::Output;
@@ -63,22 +63,13 @@ impl Machine {
             self.respond(conn, &id, &TurnStartResponse { turn });
             return self.steer_active(thread_id, p.input, p.client_user_message_id);
         }
-        let s = &mut state.settings;
-        if let Some(cwd) = p.cwd {
-            s.cwd = cwd;
-        }
-        if let Some(policy) = p.approval_policy {
-            s.approval_policy = policy;
-        }
-        if let Some(sandbox) = p.sandbox_policy {
-            s.sandbox = sandbox;
-        }
-        if let Some(model) = p.model {
-            s.model = model;
-        }
-        if let Some(effort) = p.effort {
-            s.effort = Some(effort);
-        }
+        state.settings.apply(SettingsOverrides {
+            model: p.model,
+            cwd: p.cwd,
+            approval_policy: p.approval_policy,
+            sandbox: p.sandbox_policy,
+            effort: p.effort,
+        });
         let settings = state.settings.clone();
         state.note_input(&p.input);
         state.updated_at = now;
