@@ -4,6 +4,7 @@ mod events;
 mod handshake;
 mod lifecycle;
 mod requests;
+mod resolve;
 pub(crate) mod threads;
 mod turns;
 
