@@ -21,7 +21,7 @@ pub use item::{
     PatchApplyStatus, PatchChangeKind, ThreadItem, ToolCallStatus,
 };
 pub use model::{
-    input_text, input_text_chars, ApprovalMode, ApprovalsReviewer, AskForApproval, SandboxMode,
-    SandboxPolicy, SessionSource, Thread, ThreadActiveFlag, ThreadHistoryMode, ThreadStatus,
+    input_text, input_text_chars, ApprovalMode, ApprovalsReviewer, AskForApproval, NetworkAccess,
+    SandboxMode, SandboxPolicy, SessionSource, Thread, ThreadActiveFlag, ThreadHistoryMode, ThreadStatus,
     ThreadTokenUsage, TokenUsageBreakdown, Turn, TurnError, TurnItemsView, TurnStatus, UserInput,
 };

@@ -266,9 +266,9 @@ pub enum SandboxPolicy {
     /// Sandboxed externally.
     #[serde(rename_all = "camelCase")]
     ExternalSandbox {
-        /// `restricted` or `enabled`.
+        /// Network access (`restricted` when the client omits it).
         #[serde(default)]
-        network_access: Option<String>,
+        network_access: NetworkAccess,
     },
     /// Write inside the workspace.
     #[serde(rename_all = "camelCase")]
@@ -286,6 +286,17 @@ pub enum SandboxPolicy {
         #[serde(default)]
         exclude_slash_tmp: bool,
     },
+}
+
+/// Network access of an external sandbox (`NetworkAccess`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkAccess {
+    /// No network.
+    #[default]
+    Restricted,
+    /// Network allowed.
+    Enabled,
 }
 
 impl SandboxPolicy {
