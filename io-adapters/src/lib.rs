@@ -30,8 +30,8 @@ use clap::Parser;
 pub use error::StartupError;
 
 /// Runs the `turnstile` binary: parses the command line, installs logging, serves stdio until
-/// end of input. Exit status: 0 after a clean end of input, 2 for startup errors (bad
-/// options, bad scenario, unusable home), 1 if serving failed.
+/// end of input or SIGTERM/SIGINT. Exit status: 0 after a clean end of input or a signal, 2
+/// for startup errors (bad options, bad scenario, unusable home), 1 if serving failed.
 pub fn run() -> ExitCode {
     let cli = cli::Cli::parse();
     logging::init();
@@ -53,10 +53,18 @@ pub fn run() -> ExitCode {
             return ExitCode::from(error.exit_code());
         }
     };
+    // Installed before serving starts, so no signal slips through with its default action.
+    let signalled = {
+        let _guard = runtime.enter();
+        termination()
+    };
     let result = match settings.listen {
-        cli::Listen::Stdio => {
-            runtime.block_on(server::serve(tokio::io::stdin(), tokio::io::stdout(), settings))
-        }
+        cli::Listen::Stdio => runtime.block_on(server::serve_until(
+            tokio::io::stdin(),
+            tokio::io::stdout(),
+            settings,
+            signalled,
+        )),
     };
     // A blocking stdin read may still be pending; do not wait for it.
     runtime.shutdown_background();
@@ -65,6 +73,40 @@ pub fn run() -> ExitCode {
         Err(error) => {
             eprintln!("turnstile: error: {error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on the first SIGTERM or SIGINT (Ctrl-C elsewhere). The handlers are installed
+/// when this is called, which must be inside the runtime; if they cannot be, it never completes.
+fn termination() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let handlers =
+            signal(SignalKind::terminate()).and_then(|t| Ok((t, signal(SignalKind::interrupt())?)));
+        async move {
+            match handlers {
+                Ok((mut terminate, mut interrupt)) => {
+                    let name = tokio::select! {
+                        _ = terminate.recv() => "SIGTERM",
+                        _ = interrupt.recv() => "SIGINT",
+                    };
+                    tracing::info!(signal = name, "signal received");
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "signal handlers could not be installed");
+                    std::future::pending::<()>().await
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await
+            }
         }
     }
 }

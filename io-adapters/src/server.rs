@@ -5,8 +5,11 @@
 //! storage answer and timer tick, each stamped by the [`Clock`]. After every input it drains
 //! the machine's outputs and routes them: frames to the writer, engine commands to the engine
 //! host, appends and loads to the store. At end of input it feeds `ConnectionClosed`, drains,
-//! flushes the output and returns without waiting for running turns.
+//! flushes the output and returns without waiting for running turns. When the shutdown future
+//! given to [`serve_until`] completes (the binary passes SIGTERM/SIGINT), it feeds
+//! `Shutdown` instead, routes what the machine says, flushes the output and returns.
 
+use std::future::Future;
 use std::io;
 use std::path::Path;
 use std::time::Duration;
@@ -36,6 +39,18 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    serve_until(input, output, settings, std::future::pending()).await
+}
+
+/// Like [`serve`], and also stops when `shutdown` completes: the machine is told
+/// [`Input::Shutdown`], its outputs are routed (it closes every thread and connection), the
+/// output is flushed, and the result is `Ok`.
+pub async fn serve_until<R, W, S>(input: R, output: W, settings: Settings, shutdown: S) -> io::Result<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+    S: Future<Output = ()>,
+{
     let (ingress_tx, ingress_rx) = mpsc::channel(INGRESS_CAPACITY);
     let (writer_tx, writer_rx) = mpsc::channel(EGRESS_CAPACITY);
     let (events_tx, events_rx) = mpsc::channel(EVENTS_CAPACITY);
@@ -57,7 +72,7 @@ where
         store,
         open: true,
     };
-    task.run(ingress_rx, events_rx, storage_rx).await;
+    task.run(ingress_rx, events_rx, storage_rx, shutdown).await;
 
     reader.abort();
     let MachineTask { writer: writer_tx, mut engine, store, .. } = task;
@@ -92,7 +107,9 @@ impl MachineTask {
         mut ingress: mpsc::Receiver<String>,
         mut events: EventReceiver,
         mut storage: mpsc::UnboundedReceiver<StorageResult>,
+        shutdown: impl Future<Output = ()>,
     ) {
+        let mut shutdown = std::pin::pin!(shutdown);
         self.feed(Input::ConnectionOpened { conn: STDIO_CONNECTION }).await;
         // A deadline already ticked for without effect is not re-armed (no busy loop).
         let mut ticked: Option<Timestamp> = None;
@@ -101,6 +118,12 @@ impl MachineTask {
             let delay = deadline.map(|d| self.clock.until(d));
             tokio::select! {
                 biased;
+                () = &mut shutdown => {
+                    tracing::info!("shutting down");
+                    self.feed(Input::Shutdown).await;
+                    // The machine closed every connection; nothing more will be served.
+                    self.open = false;
+                }
                 Some(result) = storage.recv() => self.feed(Input::Storage(result)).await,
                 Some((thread_id, event)) = events.recv() => {
                     self.feed(Input::Engine { thread_id, event }).await

@@ -53,9 +53,13 @@ struct Client {
 
 impl Client {
     fn start(settings: Settings) -> Self {
+        Self::start_until(settings, std::future::pending())
+    }
+
+    fn start_until(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
         let (to_server, server_in) = tokio::io::duplex(1 << 16);
         let (server_out, from_server) = tokio::io::duplex(1 << 16);
-        let server = tokio::spawn(serve(server_in, server_out, settings));
+        let server = tokio::spawn(serve_until(server_in, server_out, settings, shutdown));
         Self {
             to_server: Some(to_server),
             from_server: tokio::io::BufReader::new(from_server).lines(),
@@ -267,4 +271,109 @@ async fn deterministic_clock_gives_identical_transcripts() {
     assert_eq!(strip(first, &a), strip(second, &b));
     std::fs::remove_dir_all(&a).unwrap();
     std::fs::remove_dir_all(&b).unwrap();
+}
+
+/// Answers the server request `request` with `result`.
+async fn answer(client: &mut Client, request: &Value, result: Value) {
+    client.send(json!({"id": request["id"], "result": result})).await;
+}
+
+fn is_request(frame: &Value, method: &str) -> bool {
+    frame["method"] == method && frame.get("id").is_some()
+}
+
+fn completed_item<'a>(frames: &'a [Value], kind: &str) -> &'a Value {
+    let frame = frames
+        .iter()
+        .find(|f| f["method"] == "item/completed" && f["params"]["item"]["type"] == kind)
+        .unwrap_or_else(|| panic!("no completed {kind} in {frames:?}"));
+    &frame["params"]["item"]
+}
+
+#[tokio::test]
+async fn approvals_and_tool_calls_round_trip_through_the_machine() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    let thread_id = start_thread(&mut client).await;
+    let script =
+        "/approve-exec make --output built\\n\n/approve-exec rm -rf /\n/tool lookup {\"q\": 1}\n/message end";
+    client.send(turn_start(3, &thread_id, script)).await;
+
+    let frames = client.until(|f| is_request(f, "item/commandExecution/requestApproval")).await;
+    let request = frames.last().unwrap().clone();
+    assert_eq!(request["params"]["command"], "make");
+    answer(&mut client, &request, json!({"decision": "accept"})).await;
+    let frames = client.until(|f| is_request(f, "item/commandExecution/requestApproval")).await;
+    let item = completed_item(&frames, "commandExecution");
+    assert_eq!((item["status"].as_str(), item["exitCode"].as_i64()), (Some("completed"), Some(0)));
+    assert_eq!(item["aggregatedOutput"], "built\n");
+    assert!(frames.iter().any(|f| f["method"] == "item/commandExecution/outputDelta"));
+
+    let request = frames.last().unwrap().clone();
+    assert_eq!(request["params"]["command"], "rm -rf /");
+    answer(&mut client, &request, json!({"decision": "decline"})).await;
+    let frames = client.until(|f| is_request(f, "item/tool/call")).await;
+    assert_eq!(completed_item(&frames, "commandExecution")["status"], "declined");
+
+    let request = frames.last().unwrap().clone();
+    assert_eq!(request["params"]["arguments"], json!({"q": 1}));
+    answer(
+        &mut client,
+        &request,
+        json!({"contentItems": [{"type": "inputText", "text": "42"}], "success": true}),
+    )
+    .await;
+    let frames = client.until(|f| f["method"] == "turn/completed").await;
+    assert_eq!(completed_item(&frames, "dynamicToolCall")["status"], "completed");
+    let texts: Vec<&str> = frames
+        .iter()
+        .filter(|f| f["method"] == "item/completed" && f["params"]["item"]["type"] == "agentMessage")
+        .map(|f| f["params"]["item"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Tool lookup succeeded: 42", "end"]);
+    assert_eq!(frames.last().unwrap()["params"]["turn"]["status"], "completed");
+    client.finish().await;
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_approval_interrupts_the_turn() {
+    let home = temp_home();
+    let mut client = Client::start(settings(&home));
+    let thread_id = start_thread(&mut client).await;
+    client.send(turn_start(3, &thread_id, "/approve-patch a.txt add\n/message never")).await;
+    let frames = client.until(|f| is_request(f, "item/fileChange/requestApproval")).await;
+    answer(&mut client, frames.last().unwrap(), json!({"decision": "cancel"})).await;
+    let frames = client.until(|f| f["method"] == "turn/completed").await;
+    assert_eq!(completed_item(&frames, "fileChange")["status"], "declined");
+    assert!(!frames.iter().any(|f| f["params"]["item"]["type"] == "agentMessage"));
+    assert_eq!(frames.last().unwrap()["params"]["turn"]["status"], "interrupted");
+    client.finish().await;
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_closes_threads_flushes_and_returns_ok() {
+    let home = temp_home();
+    let (trigger, signalled) = tokio::sync::oneshot::channel::<()>();
+    let mut client = Client::start_until(settings(&home), async {
+        let _ = signalled.await;
+    });
+    let thread_id = start_thread(&mut client).await;
+    client.send(turn_start(3, &thread_id, "/approve-exec make")).await;
+    client.until(|f| is_request(f, "item/commandExecution/requestApproval")).await;
+    trigger.send(()).unwrap();
+    // The output ends and the server returns Ok even though input is still open.
+    let rest = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut rest = Vec::new();
+        while let Some(line) = client.from_server.next_line().await.unwrap() {
+            rest.push(line);
+        }
+        rest
+    })
+    .await
+    .expect("output did not end");
+    assert!(rest.is_empty(), "{rest:?}");
+    tokio::time::timeout(Duration::from_secs(5), &mut client.server).await.unwrap().unwrap().unwrap();
+    std::fs::remove_dir_all(&home).unwrap();
 }

@@ -127,10 +127,18 @@ impl Machine {
             return;
         }
         let now = self.now;
+        // Everything addressed to the connection goes with it: a later connection may reuse the
+        // id and must not receive replies or requests meant for this one.
         self.pending.forget_connection(conn);
+        for parked in self.awaiting_load.values_mut() {
+            parked.retain(|p| p.conn() != conn);
+        }
         for live in self.threads.values_mut().filter_map(|t| t.live.as_mut()) {
             if live.subscribers.remove(&conn) && live.subscribers.is_empty() {
                 live.idle_since = now;
+            }
+            if let Some(active) = live.active.as_mut() {
+                active.interrupters.retain(|(c, _)| *c != conn);
             }
         }
     }

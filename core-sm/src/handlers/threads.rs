@@ -23,6 +23,15 @@ pub(crate) enum Parked {
     Read { conn: ConnectionId, id: RequestId, include_turns: bool },
 }
 
+impl Parked {
+    /// The connection waiting for the answer.
+    pub(crate) fn conn(&self) -> ConnectionId {
+        match self {
+            Parked::Resume { conn, .. } | Parked::Read { conn, .. } => *conn,
+        }
+    }
+}
+
 const DEFAULT_PAGE: u32 = 25;
 const MAX_PAGE: u32 = 100;
 

@@ -6,8 +6,16 @@
 //! `\\` stand for a newline, a tab and a backslash. A directive that cannot be understood
 //! becomes an [`Action::Invalid`], which the engine answers with an agent message explaining
 //! the problem (it never fails the turn).
+//!
+//! The request directives (`/approve-exec`, `/approve-patch`, `/permissions`, `/ask`, `/tool`,
+//! `/elicit`, `/network`, `/auth-refresh`) make the engine ask a client something through the
+//! machine and wait for the answer; consecutive `/ask` lines form one request.
 
+use core_sm::wire::server_requests::{
+    CommandDecision, NetworkPolicyAction, NetworkPolicyAmendment, NetworkProtocol,
+};
 use serde::Deserialize;
+use serde_json::Value;
 
 /// One thing the scripted engine does in a turn.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -34,6 +42,22 @@ pub enum Action {
     Warn(String),
     /// `/usage IN OUT`: the turn's token usage (instead of counts derived from text lengths).
     Usage(UsageSpec),
+    /// `/approve-exec CMD ...`: a command that runs only if a client approves it.
+    ApproveExec(ApproveExecSpec),
+    /// `/approve-patch PATH ...`: a file change applied only if a client approves it.
+    ApprovePatch(ApprovePatchSpec),
+    /// `/permissions ...`: ask for more filesystem or network permissions.
+    Permissions(PermissionsSpec),
+    /// `/ask QUESTION ...` (consecutive lines form one request): ask the user questions.
+    Ask(AskSpec),
+    /// `/tool NAME [JSON] ...`: call a client-implemented dynamic tool.
+    Tool(ToolSpec),
+    /// `/elicit form|url ...`: an MCP server's elicitation.
+    Elicit(ElicitSpec),
+    /// `/network HOST:PORT ...`: network attempts the managed network policy must allow.
+    Network(NetworkSpec),
+    /// `/auth-refresh [ACCOUNT]`: ask clients for fresh ChatGPT tokens.
+    AuthRefresh(AuthRefreshSpec),
     /// A directive that could not be understood; answered with this agent message.
     #[serde(skip_deserializing)]
     Invalid(String),
@@ -93,15 +117,274 @@ pub struct UsageSpec {
     pub output: i64,
 }
 
+/// A command that needs approval (`item/commandExecution/requestApproval`); it runs like
+/// [`ExecSpec`] once accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApproveExecSpec {
+    /// The command line shown to the client.
+    pub command: String,
+    /// Its output, if it runs.
+    #[serde(default)]
+    pub output: String,
+    /// Its exit code, if it runs.
+    #[serde(default)]
+    pub exit_code: i32,
+    /// Its reported duration, if it runs.
+    #[serde(default)]
+    pub duration_ms: i64,
+    /// Why approval is needed.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The decisions to offer (`availableDecisions`); the machine's default list when absent.
+    #[serde(default)]
+    pub decisions: Option<Vec<CommandDecision>>,
+    /// The proposed exec-policy prefix (`proposedExecpolicyAmendment`).
+    #[serde(default)]
+    pub amend: Option<Vec<String>>,
+}
+
+impl ApproveExecSpec {
+    /// What runs once the command is approved.
+    pub fn exec(&self) -> ExecSpec {
+        ExecSpec {
+            command: self.command.clone(),
+            output: self.output.clone(),
+            exit_code: self.exit_code,
+            duration_ms: self.duration_ms,
+        }
+    }
+}
+
+/// A file change that needs approval (`item/fileChange/requestApproval`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovePatchSpec {
+    /// The file.
+    pub path: String,
+    /// What happens to it.
+    #[serde(default)]
+    pub kind: PatchKind,
+    /// The diff; a small placeholder when absent.
+    #[serde(default)]
+    pub diff: Option<String>,
+    /// Why approval is needed.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Session-wide write access requested under this root (`grantRoot`).
+    #[serde(default)]
+    pub grant_root: Option<String>,
+}
+
+impl ApprovePatchSpec {
+    /// The change itself.
+    pub fn patch(&self) -> PatchSpec {
+        PatchSpec { path: self.path.clone(), kind: self.kind, diff: self.diff.clone() }
+    }
+}
+
+/// A permissions request (`item/permissions/requestApproval`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PermissionsSpec {
+    /// Paths to read.
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Paths to write.
+    #[serde(default)]
+    pub write: Vec<String>,
+    /// Network access.
+    #[serde(default)]
+    pub network: bool,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Questions for the user (`item/tool/requestUserInput`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AskSpec {
+    /// The questions, in order.
+    pub questions: Vec<QuestionSpec>,
+}
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuestionSpec {
+    /// The question.
+    pub question: String,
+    /// Its id (answers are keyed by it); `q<N>` (1-based position in the request) when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Short header; `Question <N>` when absent.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Option labels; free text when absent.
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+    /// Offer a free-form "other" answer.
+    #[serde(default)]
+    pub other: bool,
+    /// Mask the answer (the engine's reply does not echo it either).
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// A dynamic tool call (`item/tool/call`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolSpec {
+    /// Tool name.
+    pub name: String,
+    /// Namespace of a namespaced tool.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Arguments (default `{}`).
+    #[serde(default = "empty_object")]
+    pub arguments: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// The server name elicitations come from unless one is given.
+pub const DEFAULT_MCP_SERVER: &str = "scripted-mcp";
+
+/// An MCP elicitation (`mcpServer/elicitation/request`), by mode.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "mode", rename_all = "camelCase", deny_unknown_fields)]
+pub enum ElicitSpec {
+    /// A form to fill in.
+    #[serde(rename_all = "camelCase")]
+    Form {
+        /// What the server asks.
+        message: String,
+        /// The MCP server (default [`DEFAULT_MCP_SERVER`]).
+        #[serde(default)]
+        server: Option<String>,
+        /// The form's schema; one required string property `answer` when absent.
+        #[serde(default)]
+        requested_schema: Option<Value>,
+    },
+    /// A URL to visit.
+    #[serde(rename_all = "camelCase")]
+    Url {
+        /// What the server asks.
+        message: String,
+        /// Where to go.
+        url: String,
+        /// The MCP server (default [`DEFAULT_MCP_SERVER`]).
+        #[serde(default)]
+        server: Option<String>,
+        /// The elicitation id; derived from the turn when absent.
+        #[serde(default)]
+        elicitation_id: Option<String>,
+    },
+}
+
+/// Network attempts (`NetworkAttempt` events), all made before any verdict is awaited.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// The destinations, in order (`"host:port"` in scenario files).
+    pub destinations: Vec<HostPort>,
+    /// The protocol of every attempt (default `https`).
+    #[serde(default = "https")]
+    pub protocol: NetworkProtocol,
+}
+
+fn https() -> NetworkProtocol {
+    NetworkProtocol::Https
+}
+
+/// A `host:port` destination.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct HostPort {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl TryFrom<String> for HostPort {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        HostPort::parse(&text).ok_or_else(|| format!("expected HOST:PORT, got {text:?}"))
+    }
+}
+
+impl HostPort {
+    /// Parses `host:port` (the port after the last `:`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (host, port) = text.rsplit_once(':')?;
+        let port = port.parse().ok()?;
+        (!host.is_empty() && !host.chars().any(char::is_whitespace))
+            .then(|| HostPort { host: host.to_owned(), port })
+    }
+}
+
+/// A token refresh (`account/chatgptAuthTokens/refresh`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthRefreshSpec {
+    /// The account previously in use.
+    #[serde(default)]
+    pub previous_account_id: Option<String>,
+}
+
 /// Names of the directives, for help texts.
-pub const DIRECTIVES: &[&str] =
-    &["/message", "/reasoning", "/plan", "/exec", "/patch", "/sleep", "/fail", "/retry", "/warn", "/usage"];
+pub const DIRECTIVES: &[&str] = &[
+    "/message",
+    "/reasoning",
+    "/plan",
+    "/exec",
+    "/patch",
+    "/sleep",
+    "/fail",
+    "/retry",
+    "/warn",
+    "/usage",
+    "/approve-exec",
+    "/approve-patch",
+    "/permissions",
+    "/ask",
+    "/tool",
+    "/elicit",
+    "/network",
+    "/auth-refresh",
+];
+
+const APPROVE_EXEC_USAGE: &str = "/approve-exec CMD [--decisions D,D,...] [--reason TEXT] [--amend PREFIX] \
+     [--output TEXT] [--exit N] [--duration MS]";
+const APPROVE_PATCH_USAGE: &str =
+    "/approve-patch PATH [add|update|delete] [--diff TEXT] [--reason TEXT] [--grant-root PATH]";
+const PERMISSIONS_USAGE: &str = "/permissions [--read PATH...] [--write PATH...] [--network] [--reason TEXT]";
+const ASK_USAGE: &str = "/ask QUESTION [--id ID] [--header TEXT] [--options A|B|...] [--other] [--secret]";
+const TOOL_USAGE: &str = "/tool NAME [JSON-ARGS] [--namespace NS]";
+const ELICIT_USAGE: &str =
+    "/elicit form MESSAGE [--server NAME]` or `/elicit url MESSAGE URL [--server NAME] [--id ID]";
+const NETWORK_USAGE: &str = "/network HOST:PORT... [--protocol http|https|socks5Tcp|socks5Udp]";
 
 /// The directives in `text`, or `None` when no line is a directive (ordinary lines are
-/// ignored once there is at least one directive).
+/// ignored once there is at least one directive). Consecutive `/ask` lines become one
+/// [`Action::Ask`] with several questions.
 pub fn parse_directives(text: &str) -> Option<Vec<Action>> {
-    let actions: Vec<Action> =
-        text.lines().map(str::trim).filter(|l| l.starts_with('/')).map(parse_directive).collect();
+    let mut actions: Vec<Action> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| l.starts_with('/')) {
+        let action = parse_directive(line);
+        if let Action::Ask(next) = &action {
+            if let Some(Action::Ask(previous)) = actions.last_mut() {
+                previous.questions.extend(next.questions.iter().cloned());
+                continue;
+            }
+        }
+        actions.push(action);
+    }
     (!actions.is_empty()).then_some(actions)
 }
 
@@ -147,6 +430,20 @@ pub fn parse_directive(line: &str) -> Action {
         "patch" => {
             parse_patch(rest).unwrap_or_else(|| invalid("/patch PATH [add|update|delete] [--diff TEXT]"))
         }
+        "approve-exec" => parse_approve_exec(rest).unwrap_or_else(|| invalid(APPROVE_EXEC_USAGE)),
+        "approve-patch" => parse_approve_patch(rest).unwrap_or_else(|| invalid(APPROVE_PATCH_USAGE)),
+        "permissions" => parse_permissions(rest).unwrap_or_else(|| invalid(PERMISSIONS_USAGE)),
+        "ask" => parse_ask(rest).unwrap_or_else(|| invalid(ASK_USAGE)),
+        "tool" => parse_tool(rest).unwrap_or_else(|| invalid(TOOL_USAGE)),
+        "elicit" => parse_elicit(rest).unwrap_or_else(|| invalid(ELICIT_USAGE)),
+        "network" => parse_network(rest).unwrap_or_else(|| invalid(NETWORK_USAGE)),
+        "auth-refresh" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [] => Action::AuthRefresh(AuthRefreshSpec::default()),
+            [account] => {
+                Action::AuthRefresh(AuthRefreshSpec { previous_account_id: Some((*account).to_owned()) })
+            }
+            _ => invalid("/auth-refresh [ACCOUNT_ID]"),
+        },
         _ => Action::Invalid(format!(
             "Unknown directive `/{name}`. Known directives: {}.",
             DIRECTIVES.join(", ")
@@ -158,7 +455,7 @@ pub fn parse_directive(line: &str) -> Action {
 type FlagValues = Vec<(&'static str, String)>;
 
 /// Splits `args` into leading words and `--flag value…` groups; a flag's value runs until
-/// the next known flag.
+/// the next known flag. A flag given twice makes the whole thing invalid (`None`).
 fn split_flags<'a>(args: &'a str, flags: &[&'static str]) -> Option<(Vec<&'a str>, FlagValues)> {
     let mut head = Vec::new();
     let mut groups: Vec<(&'static str, Vec<&'a str>)> = Vec::new();
@@ -175,6 +472,21 @@ fn split_flags<'a>(args: &'a str, flags: &[&'static str]) -> Option<(Vec<&'a str
         }
     }
     Some((head, groups.into_iter().map(|(f, v)| (f, v.join(" "))).collect()))
+}
+
+/// A flag's value that must not be empty.
+fn nonempty(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+/// A flag's value that must be exactly one word.
+fn one_word(value: &str) -> Option<String> {
+    (!value.is_empty() && !value.contains(' ')).then(|| value.to_owned())
+}
+
+/// A switch (a flag without a value).
+fn switch(value: &str) -> Option<bool> {
+    value.is_empty().then_some(true)
 }
 
 fn parse_exec(args: &str) -> Option<Action> {
@@ -194,20 +506,223 @@ fn parse_exec(args: &str) -> Option<Action> {
     Some(Action::Exec(spec))
 }
 
-fn parse_patch(args: &str) -> Option<Action> {
-    let (head, flags) = split_flags(args, &["--diff"])?;
-    let (path, kind) = match head.as_slice() {
+fn patch_head<'a>(head: &[&'a str]) -> Option<(&'a str, PatchKind)> {
+    Some(match head {
         [path] => (*path, PatchKind::Update),
         [path, "add"] => (*path, PatchKind::Add),
         [path, "update"] => (*path, PatchKind::Update),
         [path, "delete"] => (*path, PatchKind::Delete),
         _ => return None,
-    };
+    })
+}
+
+fn parse_patch(args: &str) -> Option<Action> {
+    let (head, flags) = split_flags(args, &["--diff"])?;
+    let (path, kind) = patch_head(&head)?;
     Some(Action::Patch(PatchSpec {
         path: path.to_owned(),
         kind,
         diff: flags.into_iter().next().map(|(_, d)| unescape(&d)),
     }))
+}
+
+fn parse_approve_exec(args: &str) -> Option<Action> {
+    let flags = ["--decisions", "--reason", "--amend", "--output", "--exit", "--duration"];
+    let (command, flags) = split_flags(args, &flags)?;
+    if command.is_empty() {
+        return None;
+    }
+    let mut spec = ApproveExecSpec {
+        command: command.join(" "),
+        output: String::new(),
+        exit_code: 0,
+        duration_ms: 0,
+        reason: None,
+        decisions: None,
+        amend: None,
+    };
+    let mut decision_names = None;
+    for (flag, value) in flags {
+        match flag {
+            "--exit" => spec.exit_code = value.parse().ok()?,
+            "--duration" => spec.duration_ms = value.parse().ok().filter(|d: &i64| *d >= 0)?,
+            "--output" => spec.output = unescape(&value),
+            "--reason" => spec.reason = Some(unescape(&nonempty(value)?)),
+            "--amend" => spec.amend = Some(nonempty(value)?.split(' ').map(str::to_owned).collect()),
+            _ => decision_names = Some(nonempty(value)?),
+        }
+    }
+    if let Some(names) = decision_names {
+        let prefix = spec.amend.clone().unwrap_or_else(|| command.iter().map(|w| (*w).to_owned()).collect());
+        let decisions: Option<Vec<CommandDecision>> =
+            names.split(',').map(|name| parse_decision(name.trim(), &prefix)).collect();
+        spec.decisions = Some(decisions?);
+    }
+    Some(Action::ApproveExec(spec))
+}
+
+/// A decision name of `--decisions`: the wire names, with `acceptWithExecpolicyAmendment`
+/// taking `prefix`, and `allow:HOST` / `deny:HOST` for `applyNetworkPolicyAmendment`.
+fn parse_decision(name: &str, prefix: &[String]) -> Option<CommandDecision> {
+    let amendment = |host: &str, action| {
+        one_word(host).map(|host| CommandDecision::ApplyNetworkPolicyAmendment {
+            network_policy_amendment: NetworkPolicyAmendment { host, action },
+        })
+    };
+    match name {
+        "accept" => Some(CommandDecision::Accept),
+        "acceptForSession" => Some(CommandDecision::AcceptForSession),
+        "acceptWithExecpolicyAmendment" => {
+            Some(CommandDecision::AcceptWithExecpolicyAmendment { execpolicy_amendment: prefix.to_vec() })
+        }
+        "decline" => Some(CommandDecision::Decline),
+        "cancel" => Some(CommandDecision::Cancel),
+        _ => match name.split_once(':') {
+            Some(("allow", host)) => amendment(host, NetworkPolicyAction::Allow),
+            Some(("deny", host)) => amendment(host, NetworkPolicyAction::Deny),
+            _ => None,
+        },
+    }
+}
+
+fn parse_approve_patch(args: &str) -> Option<Action> {
+    let (head, flags) = split_flags(args, &["--diff", "--reason", "--grant-root"])?;
+    let (path, kind) = patch_head(&head)?;
+    let mut spec =
+        ApprovePatchSpec { path: path.to_owned(), kind, diff: None, reason: None, grant_root: None };
+    for (flag, value) in flags {
+        match flag {
+            "--diff" => spec.diff = Some(unescape(&value)),
+            "--reason" => spec.reason = Some(unescape(&nonempty(value)?)),
+            _ => spec.grant_root = Some(one_word(&value)?),
+        }
+    }
+    Some(Action::ApprovePatch(spec))
+}
+
+fn parse_permissions(args: &str) -> Option<Action> {
+    let (head, flags) = split_flags(args, &["--read", "--write", "--network", "--reason"])?;
+    if !head.is_empty() {
+        return None;
+    }
+    let mut spec = PermissionsSpec::default();
+    let paths = |value: String| -> Option<Vec<String>> {
+        Some(nonempty(value)?.split(' ').map(str::to_owned).collect())
+    };
+    for (flag, value) in flags {
+        match flag {
+            "--read" => spec.read = paths(value)?,
+            "--write" => spec.write = paths(value)?,
+            "--network" => spec.network = switch(&value)?,
+            _ => spec.reason = Some(unescape(&nonempty(value)?)),
+        }
+    }
+    let asks_something = !spec.read.is_empty() || !spec.write.is_empty() || spec.network;
+    asks_something.then_some(Action::Permissions(spec))
+}
+
+fn parse_ask(args: &str) -> Option<Action> {
+    let flags = ["--id", "--header", "--options", "--other", "--secret"];
+    let (head, flags) = split_flags(args, &flags)?;
+    if head.is_empty() {
+        return None;
+    }
+    let mut question = QuestionSpec {
+        question: unescape(&head.join(" ")),
+        id: None,
+        header: None,
+        options: None,
+        other: false,
+        secret: false,
+    };
+    for (flag, value) in flags {
+        match flag {
+            "--id" => question.id = Some(one_word(&value)?),
+            "--header" => question.header = Some(unescape(&nonempty(value)?)),
+            "--options" => {
+                let labels: Vec<String> = value.split('|').map(|l| unescape(l.trim())).collect();
+                if labels.iter().any(String::is_empty) {
+                    return None;
+                }
+                question.options = Some(labels);
+            }
+            "--other" => question.other = switch(&value)?,
+            _ => question.secret = switch(&value)?,
+        }
+    }
+    Some(Action::Ask(AskSpec { questions: vec![question] }))
+}
+
+/// Splits `args` at a standalone `flag` word, keeping the text before it verbatim (JSON may
+/// hold runs of spaces). Returns the text before and the (trimmed) text after, if present.
+fn split_at_word<'a>(args: &'a str, flag: &str) -> (&'a str, Option<&'a str>) {
+    let standalone = |at: usize| {
+        let before = args[..at].chars().next_back().is_none_or(char::is_whitespace);
+        let after = args[at + flag.len()..].chars().next().is_none_or(char::is_whitespace);
+        before && after
+    };
+    match args.match_indices(flag).map(|(at, _)| at).find(|at| standalone(*at)) {
+        Some(at) => (args[..at].trim(), Some(args[at + flag.len()..].trim())),
+        None => (args.trim(), None),
+    }
+}
+
+fn parse_tool(args: &str) -> Option<Action> {
+    let (main, namespace) = split_at_word(args, "--namespace");
+    let namespace = match namespace {
+        Some(ns) => Some(one_word(ns).filter(|ns| !ns.contains(char::is_whitespace))?),
+        None => None,
+    };
+    let (name, json) = match main.split_once(char::is_whitespace) {
+        Some((name, json)) => (name, json.trim()),
+        None => (main, ""),
+    };
+    if name.is_empty() || name.starts_with("--") {
+        return None;
+    }
+    let arguments = if json.is_empty() { empty_object() } else { serde_json::from_str(json).ok()? };
+    Some(Action::Tool(ToolSpec { name: name.to_owned(), namespace, arguments }))
+}
+
+fn parse_elicit(args: &str) -> Option<Action> {
+    let (head, flags) = split_flags(args, &["--server", "--id"])?;
+    let mut server = None;
+    let mut id = None;
+    for (flag, value) in flags {
+        match flag {
+            "--server" => server = Some(one_word(&value)?),
+            _ => id = Some(one_word(&value)?),
+        }
+    }
+    let spec = match head.as_slice() {
+        ["form", message @ ..] if !message.is_empty() && id.is_none() => {
+            ElicitSpec::Form { message: unescape(&message.join(" ")), server, requested_schema: None }
+        }
+        ["url", message @ .., url] if !message.is_empty() => ElicitSpec::Url {
+            message: unescape(&message.join(" ")),
+            url: (*url).to_owned(),
+            server,
+            elicitation_id: id,
+        },
+        _ => return None,
+    };
+    Some(Action::Elicit(spec))
+}
+
+fn parse_network(args: &str) -> Option<Action> {
+    let (head, flags) = split_flags(args, &["--protocol"])?;
+    let destinations: Vec<HostPort> = head.iter().map(|d| HostPort::parse(d)).collect::<Option<_>>()?;
+    if destinations.is_empty() {
+        return None;
+    }
+    let protocol = match flags.first().map(|(_, p)| p.as_str()) {
+        None | Some("https") => NetworkProtocol::Https,
+        Some("http") => NetworkProtocol::Http,
+        Some("socks5Tcp" | "socks5-tcp") => NetworkProtocol::Socks5Tcp,
+        Some("socks5Udp" | "socks5-udp") => NetworkProtocol::Socks5Udp,
+        Some(_) => return None,
+    };
+    Some(Action::Network(NetworkSpec { destinations, protocol }))
 }
 
 /// Replaces `\n`, `\t` and `\\` with what they stand for; other backslashes are kept.
@@ -234,106 +749,5 @@ pub fn unescape(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn exec(command: &str, output: &str, exit_code: i32, duration_ms: i64) -> Action {
-        Action::Exec(ExecSpec { command: command.into(), output: output.into(), exit_code, duration_ms })
-    }
-
-    #[test]
-    fn parses_directives() {
-        let table: Vec<(&str, Action)> = vec![
-            ("/message hi there", Action::Message("hi there".into())),
-            ("  /message a\\nb", Action::Message("a\nb".into())),
-            ("/reasoning think", Action::Reasoning("think".into())),
-            ("/plan 1. do it", Action::Plan("1. do it".into())),
-            ("/sleep 250", Action::Sleep(250)),
-            ("/fail boom", Action::Fail("boom".into())),
-            ("/fail", Action::Fail("Scripted failure.".into())),
-            ("/retry slow down", Action::Retry("slow down".into())),
-            ("/warn careful", Action::Warn("careful".into())),
-            ("/usage 10 20", Action::Usage(UsageSpec { input: 10, output: 20 })),
-            ("/exec ls -la", exec("ls -la", "", 0, 0)),
-            (
-                "/exec cargo test --exit 101 --output failed\\n --duration 7",
-                exec("cargo test", "failed\n", 101, 7),
-            ),
-            ("/exec echo --output a  b", exec("echo", "a b", 0, 0)),
-            (
-                "/patch src/lib.rs",
-                Action::Patch(PatchSpec { path: "src/lib.rs".into(), kind: PatchKind::Update, diff: None }),
-            ),
-            (
-                "/patch new.txt add --diff hello\\n",
-                Action::Patch(PatchSpec {
-                    path: "new.txt".into(),
-                    kind: PatchKind::Add,
-                    diff: Some("hello\n".into()),
-                }),
-            ),
-        ];
-        for (line, want) in table {
-            assert_eq!(parse_directive(line), want, "{line}");
-        }
-    }
-
-    #[test]
-    fn bad_directives_become_explanations() {
-        let table = [
-            ("/sleep soon", "Invalid directive `/sleep soon`: expected `/sleep MS`."),
-            ("/message", "Invalid directive `/message`: expected `/message TEXT`."),
-            ("/usage 1", "Invalid directive `/usage 1`: expected `/usage IN OUT`."),
-            ("/usage -1 2", "Invalid directive `/usage -1 2`: expected `/usage IN OUT`."),
-            ("/exec --exit 1", "Invalid directive"),
-            ("/exec ls --exit x", "Invalid directive"),
-            ("/exec ls --exit 1 --exit 2", "Invalid directive"),
-            ("/patch a b", "Invalid directive"),
-            ("/patch", "Invalid directive"),
-            ("/dance now", "Unknown directive `/dance`. Known directives: /message,"),
-            ("/", "Unknown directive `/`."),
-        ];
-        for (line, want) in table {
-            match parse_directive(line) {
-                Action::Invalid(msg) => assert!(msg.starts_with(want), "{line}: {msg}"),
-                other => panic!("{line}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn ordinary_text_has_no_directives() {
-        assert_eq!(parse_directives("hello\nworld"), None);
-        assert_eq!(
-            parse_directives("intro line\n/message one\nignored\n/sleep 5"),
-            Some(vec![Action::Message("one".into()), Action::Sleep(5)])
-        );
-    }
-
-    #[test]
-    fn unescapes() {
-        let table =
-            [("a\\nb", "a\nb"), ("t\\tx", "t\tx"), ("\\\\n", "\\n"), ("\\q", "\\q"), ("end\\", "end\\")];
-        for (input, want) in table {
-            assert_eq!(unescape(input), want, "{input}");
-        }
-    }
-
-    #[test]
-    fn scenario_steps_deserialize() {
-        let steps: Vec<Action> = serde_json::from_str(
-            r#"[{"message":"hi"},{"sleep":500},
-                {"exec":{"command":"ls","output":"a\n","exitCode":2}},
-                {"patch":{"path":"x","kind":"delete"}},
-                {"usage":{"input":1,"output":2}},{"fail":"no"}]"#,
-        )
-        .unwrap();
-        assert_eq!(steps[0], Action::Message("hi".into()));
-        assert_eq!(steps[1], Action::Sleep(500));
-        assert_eq!(steps[2], exec("ls", "a\n", 2, 0));
-        assert!(matches!(&steps[3], Action::Patch(p) if p.kind == PatchKind::Delete));
-        assert_eq!(steps[5], Action::Fail("no".into()));
-        assert!(serde_json::from_str::<Action>(r#"{"invalid":"x"}"#).is_err());
-        assert!(serde_json::from_str::<Action>(r#"{"exec":{"cmd":"x"}}"#).is_err());
-    }
-}
+#[path = "action_tests.rs"]
+mod tests;

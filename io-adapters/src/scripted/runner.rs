@@ -1,24 +1,42 @@
 //! Running scripts: one task per thread executes its turns' steps in order and reacts to the
-//! machine's commands while a turn runs (steer, interrupt, close).
+//! machine's commands while a turn runs (steer, interrupt, close, and the answers to the
+//! turn's requests).
+//!
+//! A request step sends its [`EngineEvent::Request`] with a key unique within the thread and
+//! then waits for the matching [`EngineCommand::RequestResolved`]; a network step reports all
+//! its attempts before waiting for every [`EngineCommand::NetworkVerdict`]. While waiting, an
+//! `Interrupt` still aborts the turn, `Steer` still queues a message and `CloseThread` still
+//! ends the task. Answers nobody waits for (late, duplicate, foreign) are logged and ignored.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use core_sm::wire::TokenUsageBreakdown;
-use core_sm::{EngineCommand, EngineEvent, ThreadId, TurnId};
+use core_sm::{EngineCommand, EngineEvent, EngineRequest, RequestKey, RequestOutcome, ThreadId, TurnId};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Duration, Instant};
 
 use super::scenario::Scenario;
-use super::script::{script_for_turn, Script, Step, TurnContext};
+use super::script::{script_for_turn, Attempt, Flow, Script, Step, Then, TurnContext};
 use crate::engine::EventSender;
 
 /// Why a running turn stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
-    /// Interrupted: `TurnAborted` was reported; the thread goes on.
+    /// Interrupted: `TurnAborted` is reported; the thread goes on.
     Aborted,
+    /// A request was abandoned because the machine ended the turn: nothing more is reported;
+    /// the thread goes on.
+    Abandoned,
     /// The thread was closed or the machine is gone: stop the thread's task.
     Closed,
+}
+
+/// The machine's answer to one of the engine's requests or network attempts.
+#[derive(Debug)]
+enum Answer {
+    Resolved { key: RequestKey, outcome: RequestOutcome },
+    Verdict { key: RequestKey, verdict: Result<(), String> },
 }
 
 /// One thread's engine: its turns run here, one at a time.
@@ -30,6 +48,8 @@ pub(crate) struct ThreadRunner {
     cwd: String,
     turns_started: u64,
     total: TokenUsageBreakdown,
+    /// The next request key; keys are unique within the thread.
+    next_request: u64,
 }
 
 impl ThreadRunner {
@@ -47,6 +67,7 @@ impl ThreadRunner {
             cwd: String::new(),
             turns_started: 0,
             total: TokenUsageBreakdown::default(),
+            next_request: 0,
         }
     }
 
@@ -70,6 +91,10 @@ impl ThreadRunner {
                     }
                 }
                 EngineCommand::CloseThread => return,
+                EngineCommand::RequestResolved { key, outcome } => {
+                    // Typically `Abandoned` after an interrupt: the turn is already over.
+                    tracing::debug!(thread_id = %self.thread_id, ?key, ?outcome, "resolution with no running turn; ignored")
+                }
                 other => {
                     tracing::debug!(thread_id = %self.thread_id, ?other, "no running turn; command ignored")
                 }
@@ -82,6 +107,10 @@ impl ThreadRunner {
             Err(Stop::Aborted) => {
                 let turn_id = script.turn_id;
                 self.emit(EngineEvent::TurnAborted { turn_id }).await
+            }
+            Err(Stop::Abandoned) => {
+                tracing::debug!(thread_id = %self.thread_id, turn_id = %script.turn_id, "request abandoned; turn stopped");
+                Ok(())
             }
             Err(Stop::Closed) => Err(Stop::Closed),
             Ok(()) => {
@@ -97,7 +126,9 @@ impl ThreadRunner {
         let mut next = 0;
         loop {
             while let Ok(command) = self.commands.try_recv() {
-                self.control(command, script)?;
+                if let Some(answer) = self.control(command, script)? {
+                    self.unexpected(&answer);
+                }
             }
             let Some(step) = script.steps.get(next).cloned() else {
                 return Ok(());
@@ -111,35 +142,123 @@ impl ThreadRunner {
                         tokio::select! {
                             () = sleep_until(deadline) => break,
                             command = self.commands.recv() => match command {
-                                Some(command) => self.control(command, script)?,
+                                Some(command) => {
+                                    if let Some(answer) = self.control(command, script)? {
+                                        self.unexpected(&answer);
+                                    }
+                                }
                                 None => return Err(Stop::Closed),
                             },
                         }
                     }
                 }
+                Step::Ask { request, then } => self.ask(script, request, &then).await?,
+                Step::Network(attempts) => self.network(script, &attempts).await?,
             }
         }
     }
 
-    /// A command that arrived while a turn runs.
-    fn control(&mut self, command: EngineCommand, script: &mut Script) -> Result<(), Stop> {
+    /// Sends a request, waits for its outcome and carries out the script's reaction.
+    async fn ask(&mut self, script: &mut Script, request: EngineRequest, then: &Then) -> Result<(), Stop> {
+        let key = self.request_key();
+        let turn_id = script.turn_id;
+        self.emit(EngineEvent::Request { turn_id, key, request }).await?;
+        let outcome = loop {
+            match self.next_answer(script).await? {
+                Answer::Resolved { key: k, outcome } if k == key => break outcome,
+                other => self.unexpected(&other),
+            }
+        };
+        let reaction = script.react(then, &outcome);
+        for event in reaction.events {
+            self.emit(event).await?;
+        }
+        match reaction.flow {
+            Flow::Continue => Ok(()),
+            Flow::Stop => Err(Stop::Abandoned),
+            // The machine sends `Interrupt` right after a `cancel`; `next_answer` turns it
+            // into `Stop::Aborted`.
+            Flow::AwaitInterrupt => loop {
+                let answer = self.next_answer(script).await?;
+                self.unexpected(&answer);
+            },
+        }
+    }
+
+    /// Reports every attempt, then waits for all their verdicts and reports them.
+    async fn network(&mut self, script: &mut Script, attempts: &[Attempt]) -> Result<(), Stop> {
+        let turn_id = script.turn_id;
+        let keys: Vec<RequestKey> = attempts.iter().map(|_| self.request_key()).collect();
+        for (key, attempt) in keys.iter().zip(attempts) {
+            let event = EngineEvent::NetworkAttempt {
+                turn_id,
+                key: *key,
+                host: attempt.host.clone(),
+                protocol: attempt.protocol,
+                port: attempt.port,
+            };
+            self.emit(event).await?;
+        }
+        let mut verdicts: BTreeMap<RequestKey, Result<(), String>> = BTreeMap::new();
+        while verdicts.len() < keys.len() {
+            match self.next_answer(script).await? {
+                Answer::Verdict { key, verdict } if keys.contains(&key) && !verdicts.contains_key(&key) => {
+                    verdicts.insert(key, verdict);
+                }
+                other => self.unexpected(&other),
+            }
+        }
+        let verdicts: Vec<Result<(), String>> = keys.iter().filter_map(|key| verdicts.remove(key)).collect();
+        for event in script.network_report(attempts, &verdicts) {
+            self.emit(event).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the next answer, handling the other commands that arrive meanwhile.
+    async fn next_answer(&mut self, script: &mut Script) -> Result<Answer, Stop> {
+        loop {
+            let Some(command) = self.commands.recv().await else {
+                return Err(Stop::Closed);
+            };
+            if let Some(answer) = self.control(command, script)? {
+                return Ok(answer);
+            }
+        }
+    }
+
+    /// A command that arrived while a turn runs; answers are handed back to the caller.
+    fn control(&mut self, command: EngineCommand, script: &mut Script) -> Result<Option<Answer>, Stop> {
         let current = |turn_id: TurnId| turn_id == script.turn_id;
         match command {
             EngineCommand::Interrupt { turn_id } if current(turn_id) => Err(Stop::Aborted),
             EngineCommand::Steer { turn_id, input } if current(turn_id) => {
                 script.steer(&input);
-                Ok(())
+                Ok(None)
             }
             EngineCommand::CloseThread => Err(Stop::Closed),
             EngineCommand::OpenThread { settings } => {
                 self.cwd = settings.cwd;
-                Ok(())
+                Ok(None)
             }
+            EngineCommand::RequestResolved { key, outcome } => Ok(Some(Answer::Resolved { key, outcome })),
+            EngineCommand::NetworkVerdict { key, verdict } => Ok(Some(Answer::Verdict { key, verdict })),
             other => {
                 tracing::warn!(thread_id = %self.thread_id, ?other, "command does not fit the running turn; ignored");
-                Ok(())
+                Ok(None)
             }
         }
+    }
+
+    /// An answer nobody waits for: late, duplicate, or for another request.
+    fn unexpected(&self, answer: &Answer) {
+        tracing::warn!(thread_id = %self.thread_id, ?answer, "answer matches no waiting request; ignored");
+    }
+
+    fn request_key(&mut self) -> RequestKey {
+        let key = RequestKey(self.next_request);
+        self.next_request += 1;
+        key
     }
 
     async fn emit(&self, event: EngineEvent) -> Result<(), Stop> {
