@@ -446,3 +446,37 @@ fn network_attempts_share_one_prompt_per_destination() {
         matches!(&h.take_engine()[..], [(_, EngineCommand::NetworkVerdict { verdict: Err(m), .. })] if m == "Network access to \"http://c.com:80\" was blocked by policy.")
     );
 }
+
+#[test]
+fn requests_for_a_turn_that_is_not_running_are_answered_not_dropped() {
+    // An engine waiting on a request the machine cannot accept must not hang.
+    let mut h = Harness::new(11);
+    let (c, t, turn) = running(&mut h);
+    h.engine_event(t, EngineEvent::TurnCompleted { turn_id: turn });
+    h.take(c);
+    h.take_engine();
+    ask(&mut h, t, turn, 5, command_request(1, "late"));
+    h.engine_event(
+        t,
+        EngineEvent::NetworkAttempt {
+            turn_id: turn,
+            key: RequestKey(6),
+            host: "a.com".into(),
+            protocol: NetworkProtocol::Https,
+            port: 443,
+        },
+    );
+    assert!(h.take(c).is_empty(), "nothing reaches clients");
+    let cmds = h.take_engine();
+    assert!(
+        matches!(
+            &cmds[0],
+            (_, EngineCommand::RequestResolved { key: RequestKey(5), outcome: RequestOutcome::Abandoned })
+        ),
+        "{cmds:?}"
+    );
+    assert!(
+        matches!(&cmds[1], (_, EngineCommand::NetworkVerdict { key: RequestKey(6), verdict: Err(_) })),
+        "{cmds:?}"
+    );
+}

@@ -34,7 +34,7 @@ impl Machine {
         let running = active.is_some_and(|t| t.started_at.is_some());
         if active.is_none_or(|t| t.id != turn) {
             tracing::warn!(%thread_id, ?event, "engine event for a turn that is not active; dropped");
-            return;
+            return self.refuse_request(thread_id, event);
         }
         let is_start = matches!(event, EngineEvent::TurnStarted { .. });
         let is_end = matches!(
@@ -45,7 +45,7 @@ impl Machine {
         );
         if is_start == running && !is_end {
             tracing::warn!(%thread_id, ?event, running, "engine event out of turn order; dropped");
-            return;
+            return self.refuse_request(thread_id, event);
         }
         match event {
             EngineEvent::TurnStarted { turn_id } => self.on_turn_started(thread_id, turn_id),
@@ -84,6 +84,23 @@ impl Machine {
                 self.on_network_attempt(thread_id, turn_id, key, host, protocol, port)
             }
             EngineEvent::Warning { .. } => unreachable!("handled above"),
+        }
+    }
+
+    /// A request or network attempt the machine cannot accept (its turn is not running) is
+    /// answered at once, so an engine waiting on it does not hang.
+    fn refuse_request(&mut self, thread_id: ThreadId, event: EngineEvent) {
+        match event {
+            EngineEvent::Request { key, .. } => {
+                let outcome = crate::engine::RequestOutcome::Abandoned;
+                self.tell_engine(thread_id, crate::engine::EngineCommand::RequestResolved { key, outcome });
+            }
+            EngineEvent::NetworkAttempt { key, host, port, .. } => {
+                let verdict =
+                    Err(format!("Network access to {host}:{port} was refused: its turn is not running."));
+                self.tell_engine(thread_id, crate::engine::EngineCommand::NetworkVerdict { key, verdict });
+            }
+            _ => {}
         }
     }
 
