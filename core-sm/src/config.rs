@@ -53,6 +53,9 @@ pub enum InjectedBug {
     /// Leave a closed connection in every subscriber set, so thread events reach whichever
     /// connection later reuses its id although that connection never subscribed.
     LeakSubscriptionOnClose,
+    /// Keep answered server requests and replay them, with the pending ones, to a connection
+    /// that resumes the thread.
+    ReplayResolvedRequests,
 }
 
 impl MachineConfig {

@@ -32,6 +32,9 @@ pub struct Machine {
     pub(crate) originator: Option<String>,
     /// Outstanding server-to-client requests.
     pub(crate) pending: crate::pending::PendingTable,
+    /// Answered requests kept only to re-create the `ReplayResolvedRequests` bug.
+    #[cfg(feature = "inject-bugs")]
+    pub(crate) resolved_log: Vec<(ThreadId, crate::wire::Frame)>,
     /// Requests waiting for an [`Output::Load`] to be answered.
     pub(crate) awaiting_load: BTreeMap<ThreadId, Vec<crate::handlers::threads::Parked>>,
 }
@@ -100,6 +103,8 @@ impl Machine {
             threads: BTreeMap::new(),
             originator: None,
             pending: Default::default(),
+            #[cfg(feature = "inject-bugs")]
+            resolved_log: Vec::new(),
             awaiting_load: BTreeMap::new(),
         }
     }

@@ -304,6 +304,12 @@ impl Machine {
 
     /// Re-sends a thread's pending requests to a resuming connection, original ids ascending.
     pub(crate) fn replay_pending(&mut self, thread_id: ThreadId, conn: ConnectionId) {
+        #[cfg(feature = "inject-bugs")]
+        for (thread, frame) in self.resolved_log.clone() {
+            if thread == thread_id {
+                self.outputs.push_back(Output::Send { conn, frame });
+            }
+        }
         for id in self.pending.of_thread(thread_id) {
             let Some(frame) = self.pending.get(id).map(|p| p.frame.clone()) else { continue };
             self.outputs.push_back(Output::Send { conn, frame });

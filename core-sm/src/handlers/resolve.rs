@@ -61,6 +61,10 @@ impl Machine {
                     tracing::info!(%conn, id = n, code = e.code, message = %e.message, "client answered a server request with an error");
                 }
                 if let Some(p) = self.pending.remove(n) {
+                    #[cfg(feature = "inject-bugs")]
+                    if self.config.injected_bug == Some(crate::InjectedBug::ReplayResolvedRequests) {
+                        self.resolved_log.push((p.thread_id, p.frame.clone()));
+                    }
                     self.resolve(p, Resolution::Answer(answer));
                 }
             }
