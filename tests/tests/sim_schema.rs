@@ -1,0 +1,88 @@
+//! Every frame the machine writes during a few hundred simulator seeds (faults, malformed
+//! input, reconnects, restarts and all) is valid against the Codex 0.169.0 schema. The sim's
+//! recorded inputs are replayed into a fresh machine per generation and each server frame is
+//! checked by kind: notifications and server requests by method, results by the method of the
+//! request they answer, errors by the error shape.
+
+use std::collections::BTreeMap;
+
+use core_sm::{ConnectionId, Input, Machine, Output};
+use serde_json::Value;
+use sim::{Sim, SimOptions};
+use tests::Schema;
+
+const SEEDS: u64 = 300;
+
+#[test]
+fn simulator_frames_are_schema_valid() {
+    let schema = Schema::load();
+    let mut frames = 0usize;
+    let mut failures = Vec::new();
+    for seed in 0..SEEDS {
+        let mut sim = Sim::new(seed, SimOptions { record_inputs: true, ..SimOptions::default() });
+        if let Err(failure) = sim.run() {
+            panic!("seed {seed} failed in the simulator itself: {failure:?}");
+        }
+        let mut generation = None;
+        let mut machine = None;
+        // Per connection: request id (as JSON text) -> method, for the requests it sent.
+        let mut asked: BTreeMap<ConnectionId, BTreeMap<String, String>> = BTreeMap::new();
+        for (gen, now, input) in sim.recorded_inputs() {
+            if generation != Some(*gen) {
+                generation = Some(*gen);
+                machine = Some(Machine::new(sim.machine_config(*gen)));
+                asked.clear();
+            }
+            let m = machine.as_mut().expect("machine of this generation");
+            match input {
+                Input::ConnectionOpened { conn } | Input::ConnectionClosed { conn } => {
+                    asked.remove(conn);
+                }
+                Input::Frame { conn, text } => {
+                    if let Ok(v) = serde_json::from_str::<Value>(text) {
+                        if let (Some(id), Some(method)) =
+                            (v.get("id"), v.get("method").and_then(Value::as_str))
+                        {
+                            asked.entry(*conn).or_default().insert(id.to_string(), method.to_owned());
+                        }
+                    }
+                }
+                _ => {}
+            }
+            m.handle(*now, input.clone());
+            while let Some(out) = m.poll_output() {
+                let Output::Send { conn, frame } = out else { continue };
+                frames += 1;
+                let v: Value = serde_json::from_str(&frame).expect("frames are JSON");
+                let result = if v.get("method").is_some() && v.get("id").is_some() {
+                    schema.validate_server_request(&v)
+                } else if v.get("method").is_some() {
+                    schema.validate_server_notification(&v)
+                } else if v.get("error").is_some() {
+                    schema.validate_error_response(&v)
+                } else {
+                    match asked.get(&conn).and_then(|a| a.get(&v["id"].to_string())) {
+                        Some(method) => schema.validate_response(method, &v),
+                        None => {
+                            failures.push(format!(
+                                "seed {seed}: result for an id the connection never used: {v}"
+                            ));
+                            continue;
+                        }
+                    }
+                };
+                if let Err(e) = result {
+                    failures.push(format!("seed {seed}: {e}"));
+                }
+            }
+        }
+    }
+    println!("validated {frames} frames from {SEEDS} seeds");
+    assert!(frames > 10_000, "the seeds exercised too little: {frames} frames");
+    assert!(
+        failures.is_empty(),
+        "{} invalid frames, first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(5)].join("\n")
+    );
+}
