@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
+if [ ! -f fuzz/Cargo.toml ]; then
+  echo "SKIP fuzz: no fuzz/ crate in this checkout"
+  exit 0
+fi
 if ! rustup toolchain list 2>/dev/null | grep -q nightly; then
   echo "SKIP fuzz: no nightly toolchain (cargo +nightly fuzz needs one)"
   exit 0

@@ -37,7 +37,8 @@ macro_rules! uuid_id {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(&self.0.hyphenated())
+                // Formatted on the stack: no `fmt` machinery, the same lowercase hyphenated text.
+                s.serialize_str(self.0.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
             }
         }
 
@@ -99,7 +100,7 @@ impl IdGen {
     }
 
     pub(crate) fn item_id(&mut self, now: Timestamp) -> ItemId {
-        ItemId(self.uuid_v7(now).hyphenated().to_string())
+        ItemId(self.uuid_v7(now).hyphenated().encode_lower(&mut Uuid::encode_buffer()).to_owned())
     }
 }
 

@@ -2,21 +2,20 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
 use crate::config::MachineConfig;
 use crate::connection::Connection;
 use crate::ids::{ConnectionId, IdGen, ThreadId};
 use crate::io::{Input, Output};
 use crate::thread::ThreadState;
 use crate::time::Timestamp;
+use crate::wire::fast_request::{self, Params, ParamsSource, ReadParams};
 use crate::wire::requests::{
     InitializeParams, ThreadIdParams, ThreadListParams, ThreadLoadedListParams, ThreadReadParams,
     ThreadResumeParams, ThreadSetNameParams, ThreadStartParams, TurnInterruptParams, TurnStartParams,
     TurnSteerParams,
 };
-use crate::wire::{codes, methods, ErrorObject, Incoming, RequestId, ThreadStatus};
+use crate::wire::views::ThreadView;
+use crate::wire::{codes, methods, ErrorObject, FrameEncoder, Incoming, RequestId, ThreadStatus};
 
 /// The protocol state machine. See the [crate docs](crate) for how to drive it.
 #[derive(Debug)]
@@ -26,6 +25,8 @@ pub struct Machine {
     /// Time of the input being handled.
     pub(crate) now: Timestamp,
     pub(crate) outputs: VecDeque<Output>,
+    /// Serializes every outbound frame through one reused buffer.
+    pub(crate) encoder: FrameEncoder,
     pub(crate) connections: BTreeMap<ConnectionId, Connection>,
     pub(crate) threads: BTreeMap<ThreadId, ThreadState>,
     /// `clientInfo.name` of the first successful `initialize`; prefixes every user agent.
@@ -57,37 +58,36 @@ pub(crate) enum ClientRequest {
     Unsupported(&'static str),
 }
 
-fn parse<T: DeserializeOwned>(params: Option<&Value>) -> Result<T, String> {
-    let null = Value::Null;
-    T::deserialize(params.unwrap_or(&null)).map_err(|e| e.to_string())
-}
-
 impl ClientRequest {
-    fn parse(method: &'static str, params: Option<&Value>) -> Result<Self, String> {
+    fn parse(method: &'static str, params: impl ParamsSource) -> Result<Self, String> {
         Ok(match method {
-            "initialize" => Self::Initialize(parse(params)?),
-            "thread/start" => Self::ThreadStart(parse(params)?),
-            "thread/resume" => Self::ThreadResume(parse(params)?),
-            "thread/read" => Self::ThreadRead(parse(params)?),
-            "thread/list" => Self::ThreadList(parse(params)?),
-            "thread/loaded/list" => Self::ThreadLoadedList(parse(params)?),
-            "thread/name/set" => Self::ThreadNameSet(parse(params)?),
-            "thread/unsubscribe" => Self::ThreadUnsubscribe(parse(params)?),
-            "turn/start" => Self::TurnStart(parse(params)?),
-            "turn/steer" => Self::TurnSteer(parse(params)?),
-            "turn/interrupt" => Self::TurnInterrupt(parse(params)?),
-            other => Self::Unsupported(other),
+            "initialize" => Self::Initialize(params.parse()?),
+            "thread/start" => Self::ThreadStart(params.parse()?),
+            "thread/resume" => Self::ThreadResume(params.parse()?),
+            "thread/read" => Self::ThreadRead(params.parse()?),
+            "thread/list" => Self::ThreadList(params.parse()?),
+            "thread/loaded/list" => Self::ThreadLoadedList(params.parse()?),
+            "thread/name/set" => Self::ThreadNameSet(params.parse()?),
+            "thread/unsubscribe" => Self::ThreadUnsubscribe(params.parse()?),
+            "turn/start" => Self::TurnStart(params.parse()?),
+            "turn/steer" => Self::TurnSteer(params.parse()?),
+            "turn/interrupt" => Self::TurnInterrupt(params.parse()?),
+            other => {
+                params.skip()?;
+                Self::Unsupported(other)
+            }
         })
     }
 }
 
-/// Whether a field value counts as "used" for experimental gating.
-fn is_used(v: &Value) -> bool {
-    match v {
-        Value::Null | Value::Bool(false) => false,
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-        _ => true,
+/// Parses the params of one method into a [`ClientRequest`].
+struct RequestParser(&'static str);
+
+impl ReadParams for RequestParser {
+    type Output = ClientRequest;
+
+    fn read<P: ParamsSource>(&self, source: P) -> Result<ClientRequest, String> {
+        ClientRequest::parse(self.0, source)
     }
 }
 
@@ -99,6 +99,7 @@ impl Machine {
             config,
             now: Timestamp::default(),
             outputs: VecDeque::new(),
+            encoder: FrameEncoder::default(),
             connections: BTreeMap::new(),
             threads: BTreeMap::new(),
             originator: None,
@@ -163,8 +164,8 @@ impl Machine {
     }
 
     /// The wire `Thread` for `state`, with its derived status.
-    pub(crate) fn thread_wire(&self, state: &ThreadState, with_turns: bool) -> crate::wire::Thread {
-        state.to_wire(state.status(self.pending.flags(state.id)), with_turns, &self.config.server_version)
+    pub(crate) fn thread_wire<'a>(&'a self, state: &'a ThreadState, with_turns: bool) -> ThreadView<'a> {
+        state.view(state.status(self.pending.flags(state.id)), with_turns, &self.config.server_version)
     }
 
     /// Loaded threads, ascending.
@@ -187,6 +188,9 @@ impl Machine {
             tracing::warn!(%conn, "frame on a connection that is not open; dropped");
             return;
         }
+        if let Some(request) = fast_request::read(text, methods::experimental_fields) {
+            return self.handle_request(conn, request.id, &request.method, request.params);
+        }
         match Incoming::decode(text) {
             Err(error) => {
                 tracing::warn!(%conn, %error, len = text.len(), "undecodable frame dropped")
@@ -197,21 +201,21 @@ impl Machine {
             Ok(Incoming::Response { id, result }) => self.handle_client_answer(conn, id, Ok(result)),
             Ok(Incoming::Error { id, error }) => self.handle_client_answer(conn, id, Err(error)),
             Ok(Incoming::Request { id, method, params }) => {
-                self.handle_request(conn, id, &method, params.as_ref());
+                self.handle_request(conn, id, &method, Params::Decoded(params.as_ref()));
             }
         }
     }
 
-    fn handle_request(&mut self, conn: ConnectionId, id: RequestId, method: &str, params: Option<&Value>) {
+    fn handle_request(&mut self, conn: ConnectionId, id: RequestId, method: &str, params: Params<'_>) {
         let Some(info) = methods::lookup(method) else {
             let error = ErrorObject::invalid_request(methods::unknown_method_message(method));
             return self.respond_error(conn, &id, error);
         };
-        if info.params_required && params.is_none() {
+        if info.params_required && !params.is_present() {
             let error = ErrorObject::invalid_request("Invalid request: missing field `params`");
             return self.respond_error(conn, &id, error);
         }
-        let request = match ClientRequest::parse(info.name, params) {
+        let request = match params.read(&RequestParser(info.name)) {
             Ok(request) => request,
             Err(e) => {
                 return self.respond_error(
@@ -231,11 +235,8 @@ impl Machine {
             let gated = if info.experimental {
                 Some(info.name.to_owned())
             } else {
-                let obj = params.and_then(Value::as_object);
-                methods::experimental_fields(info.name)
-                    .iter()
-                    .find(|f| obj.and_then(|o| o.get(**f)).is_some_and(is_used))
-                    .map(|f| format!("{}.{f}", info.name))
+                let fields = methods::experimental_fields(info.name);
+                params.first_used(fields).map(|f| format!("{}.{f}", info.name))
             };
             if let Some(reason) = gated {
                 let error =

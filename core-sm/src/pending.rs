@@ -124,15 +124,27 @@ impl PendingTable {
             .collect()
     }
 
+    /// Ids of every request a thread's engine made, token refreshes included, ascending.
+    pub(crate) fn made_by_thread(&self, thread_id: ThreadId) -> Vec<i64> {
+        self.requests.values().filter(|p| p.thread_id == thread_id).map(|p| p.id).collect()
+    }
+
     /// The flags a thread's pending requests raise, in protocol order, without duplicates.
     pub(crate) fn flags(&self, thread_id: ThreadId) -> Vec<ThreadActiveFlag> {
-        let flags: BTreeSet<ThreadActiveFlag> = self
-            .requests
-            .values()
-            .filter(|p| p.thread_id == thread_id && p.kind.thread_scoped())
-            .filter_map(|p| p.kind.flag())
-            .collect();
-        flags.into_iter().collect()
+        let (mut approval, mut user_input) = (false, false);
+        for p in self.requests.values().filter(|p| p.thread_id == thread_id && p.kind.thread_scoped()) {
+            match p.kind.flag() {
+                Some(ThreadActiveFlag::WaitingOnApproval) => approval = true,
+                Some(ThreadActiveFlag::WaitingOnUserInput) => user_input = true,
+                None => {}
+            }
+        }
+        // Protocol order; no allocation for the usual case of no flags.
+        let flags = [
+            approval.then_some(ThreadActiveFlag::WaitingOnApproval),
+            user_input.then_some(ThreadActiveFlag::WaitingOnUserInput),
+        ];
+        flags.into_iter().flatten().collect()
     }
 
     /// Adds a recipient (on replay).

@@ -7,10 +7,10 @@ use crate::approvals::SessionGrants;
 use crate::engine::{ItemKey, ThreadSettings};
 use crate::ids::{ConnectionId, ThreadId, TurnId};
 use crate::time::Timestamp;
+use crate::wire::views::{FinishedTurn, ItemsView, RawJson, ThreadView, TurnView, TurnsView};
 use crate::wire::{
-    input_text, ApprovalsReviewer, ItemBody, RequestId, SessionSource, Thread, ThreadActiveFlag,
-    ThreadHistoryMode, ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError, TurnItemsView,
-    TurnStatus, UserInput,
+    input_text, ApprovalsReviewer, ItemBody, RequestId, SessionSource, ThreadActiveFlag, ThreadHistoryMode,
+    ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError, TurnItemsView, TurnStatus, UserInput,
 };
 
 /// Everything the machine knows about one thread, loaded or not.
@@ -28,9 +28,33 @@ pub(crate) struct ThreadState {
     /// Whether the rollout has been started (on the first turn, as Codex materializes lazily).
     pub(crate) materialized: bool,
     /// Finished turns, with every item.
-    pub(crate) turns: Vec<Turn>,
+    pub(crate) turns: History,
     /// Present while the thread is loaded.
     pub(crate) live: Option<LiveThread>,
+}
+
+/// A thread's finished turns, oldest first. A finished turn never changes and is only ever
+/// sent, so each is kept as its wire JSON (built once, when it finishes or is loaded) and
+/// written verbatim by every resume and read.
+#[derive(Debug, Default)]
+pub(crate) struct History {
+    turns: Vec<FinishedTurn>,
+}
+
+impl History {
+    pub(crate) fn push(&mut self, turn: FinishedTurn) {
+        self.turns.push(turn);
+    }
+
+    /// The most recent finished turn.
+    pub(crate) fn last(&self) -> Option<&FinishedTurn> {
+        self.turns.last()
+    }
+
+    /// The whole history, plus the running turn's snapshot, as `Thread.turns`.
+    fn view<'a>(&'a self, active: Option<TurnView<'a>>) -> TurnsView<'a> {
+        TurnsView { finished: &self.turns, active }
+    }
 }
 
 /// Runtime state of a loaded thread.
@@ -61,6 +85,8 @@ pub(crate) struct ActiveTurn {
     pub(crate) queued_steers: Vec<(Vec<UserInput>, Option<String>)>,
     /// Items in start order.
     pub(crate) items: Vec<ThreadItem>,
+    /// The JSON of each completed item (as `item/completed` sent it), by index into `items`.
+    pub(crate) items_json: Vec<Option<RawJson>>,
     /// Engine key → index into `items`, plus whether it completed.
     pub(crate) keys: BTreeMap<ItemKey, (usize, bool)>,
     /// `turn/interrupt` requests answered when the abort is observed.
@@ -78,6 +104,7 @@ impl ActiveTurn {
             client_message_id,
             queued_steers: Vec::new(),
             items: Vec::new(),
+            items_json: Vec::new(),
             keys: BTreeMap::new(),
             interrupters: Vec::new(),
             interrupt_sent: false,
@@ -99,9 +126,30 @@ impl ActiveTurn {
         }
     }
 
+    /// Starts an item under the engine's key.
+    pub(crate) fn push_item(&mut self, key: ItemKey, item: ThreadItem) {
+        self.keys.insert(key, (self.items.len(), false));
+        self.items.push(item);
+        self.items_json.push(None);
+    }
+
+    fn items_view(&self) -> ItemsView<'_> {
+        ItemsView { items: &self.items, json: &self.items_json }
+    }
+
     /// The turn with everything so far, for resume and read snapshots.
-    pub(crate) fn snapshot(&self) -> Turn {
-        Turn { items: self.items.clone(), items_view: TurnItemsView::Full, ..self.announce() }
+    pub(crate) fn snapshot(&self) -> TurnView<'_> {
+        TurnView {
+            id: self.id,
+            items: self.items_view(),
+            items_view: TurnItemsView::Full,
+            status: TurnStatus::InProgress,
+            error: None,
+            started_at: self.started_at.map(Timestamp::secs),
+            completed_at: None,
+            duration_ms: None,
+            root_turn_id: Some(self.id),
+        }
     }
 
     /// Indices of items started but not completed, in start order.
@@ -171,35 +219,38 @@ impl ThreadState {
 
     /// The wire `Thread` with the given derived status; `with_turns` adds finished turns and
     /// the active turn's snapshot.
-    pub(crate) fn to_wire(&self, mut status: ThreadStatus, with_turns: bool, cli_version: &str) -> Thread {
+    pub(crate) fn view<'a>(
+        &'a self,
+        mut status: ThreadStatus,
+        with_turns: bool,
+        cli_version: &'a str,
+    ) -> ThreadView<'a> {
         let active = self.active_turn();
         if active.is_some_and(|t| t.started_at.is_some()) && !matches!(status, ThreadStatus::Active { .. }) {
             status = ThreadStatus::Active { active_flags: Vec::new() };
         }
         let turns = if with_turns {
-            let mut turns = self.turns.clone();
-            turns.extend(active.filter(|t| t.started_at.is_some()).map(ActiveTurn::snapshot));
-            turns
+            self.turns.view(active.filter(|t| t.started_at.is_some()).map(ActiveTurn::snapshot))
         } else {
-            Vec::new()
+            TurnsView::default()
         };
-        Thread {
+        ThreadView {
             id: self.id,
             session_id: self.id,
-            preview: self.preview.clone(),
+            preview: &self.preview,
             ephemeral: self.ephemeral,
-            model_provider: self.settings.model_provider.clone(),
-            model: Some(self.settings.model.clone()),
+            model_provider: &self.settings.model_provider,
+            model: Some(&self.settings.model),
             created_at: self.created_at.secs(),
             updated_at: self.updated_at.secs(),
-            cwd: self.settings.cwd.clone(),
-            cli_version: cli_version.to_owned(),
+            cwd: &self.settings.cwd,
+            cli_version,
             source: SessionSource::Vscode,
             status,
             turns,
             path: None,
-            name: self.name.clone().filter(|n| *n != self.preview),
-            originator: self.originator.clone(),
+            name: self.name.as_deref().filter(|n| *n != self.preview),
+            originator: self.originator.as_deref(),
             forked_from_id: None,
             project_id: None,
             history_mode: ThreadHistoryMode::Legacy,
@@ -207,38 +258,56 @@ impl ThreadState {
     }
 }
 
-/// The `turn/completed` view of a finished turn: a summary (the last agent message) for
-/// completed and failed turns, nothing for interrupted ones, as Codex 0.169.0 sends it.
-pub(crate) fn completion_view(turn: &Turn) -> Turn {
-    let items = match turn.status {
-        TurnStatus::Interrupted => None,
-        _ => turn.items.iter().rev().find(|i| matches!(i.body, ItemBody::AgentMessage { .. })).cloned(),
-    };
-    let items_view = if turn.status == TurnStatus::Interrupted {
-        TurnItemsView::NotLoaded
-    } else {
-        TurnItemsView::Summary
-    };
-    Turn { items: items.into_iter().collect(), items_view, ..turn.clone() }
+/// How a turn ended.
+#[derive(Debug)]
+pub(crate) struct TurnEnd {
+    pub(crate) status: TurnStatus,
+    pub(crate) error: Option<TurnError>,
+    pub(crate) completed_at: Timestamp,
 }
 
-/// Builds the finished turn from the active one.
-pub(crate) fn finish(
-    active: ActiveTurn,
-    status: TurnStatus,
-    error: Option<TurnError>,
-    now: Timestamp,
-) -> Turn {
-    let duration = active.started_at.map(|s| i64::try_from(now.millis_since(s)).unwrap_or(i64::MAX));
-    Turn {
-        id: active.id,
-        items: active.items,
-        items_view: TurnItemsView::Full,
-        status,
-        error,
-        started_at: active.started_at.map(Timestamp::secs),
-        completed_at: Some(now.secs()),
-        duration_ms: duration,
-        root_turn_id: Some(active.id),
+impl ActiveTurn {
+    /// Wall time from the engine's start to `end`.
+    pub(crate) fn duration_ms(&self, end: &TurnEnd) -> Option<i64> {
+        self.started_at.map(|s| i64::try_from(end.completed_at.millis_since(s)).unwrap_or(i64::MAX))
+    }
+
+    /// The finished turn with `items` as the given view shows them.
+    fn ended<'a>(
+        &'a self,
+        end: &'a TurnEnd,
+        items: ItemsView<'a>,
+        items_view: TurnItemsView,
+    ) -> TurnView<'a> {
+        TurnView {
+            id: self.id,
+            items,
+            items_view,
+            status: end.status,
+            error: end.error.as_ref(),
+            started_at: self.started_at.map(Timestamp::secs),
+            completed_at: Some(end.completed_at.secs()),
+            duration_ms: self.duration_ms(end),
+            root_turn_id: Some(self.id),
+        }
+    }
+
+    /// The finished turn with every item, as resume and read show it.
+    pub(crate) fn finished_view<'a>(&'a self, end: &'a TurnEnd) -> TurnView<'a> {
+        self.ended(end, self.items_view(), TurnItemsView::Full)
+    }
+
+    /// The `turn/completed` view of the finished turn: a summary (the last agent message) for
+    /// completed and failed turns, nothing for interrupted ones, as Codex 0.169.0 sends it.
+    pub(crate) fn completion_view<'a>(&'a self, end: &'a TurnEnd) -> TurnView<'a> {
+        if end.status == TurnStatus::Interrupted {
+            return self.ended(end, ItemsView::default(), TurnItemsView::NotLoaded);
+        }
+        let last_message = self.items.iter().rposition(|i| matches!(i.body, ItemBody::AgentMessage { .. }));
+        let summary = last_message.map_or_else(ItemsView::default, |i| ItemsView {
+            items: &self.items[i..=i],
+            json: self.items_json.get(i..=i).unwrap_or_default(),
+        });
+        self.ended(end, summary, TurnItemsView::Summary)
     }
 }

@@ -480,3 +480,25 @@ fn requests_for_a_turn_that_is_not_running_are_answered_not_dropped() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn unloading_a_thread_drops_its_token_refresh_too() {
+    // The engine that asked is closed with the thread: a later answer or timeout must not be
+    // delivered to the engine of the thread's next load (found by the simulator, seed 114).
+    let mut config = core_sm::MachineConfig::new(11);
+    config.thread_unload_delay_ms = 1_000;
+    let mut h = Harness::with_config(config);
+    let (c, t, turn) = running(&mut h);
+    ask(&mut h, t, turn, 1, EngineRequest::AuthRefresh { previous_account_id: None });
+    h.engine_event(t, EngineEvent::TurnCompleted { turn_id: turn });
+    h.request(c, "thread/unsubscribe", json!({"threadId": t.to_string()}));
+    h.now = h.now.plus_millis(1_000);
+    h.input(Input::Tick);
+    assert!(h.machine.loaded_threads().is_empty(), "unloaded");
+    h.take_engine();
+    h.now = h.now.plus_millis(20_000);
+    h.input(Input::Tick);
+    answer(&mut h, c, 0, json!({"accessToken": "t", "chatgptAccountId": "a"}));
+    assert!(resolutions(&mut h).is_empty(), "nothing reaches an engine that never asked");
+    assert_eq!(h.machine.poll_timeout(), None, "no deadline left behind");
+}

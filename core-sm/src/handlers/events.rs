@@ -5,13 +5,15 @@ use crate::engine::{EngineEvent, ItemDelta, ItemKey};
 use crate::history::RolloutRecord;
 use crate::ids::{ThreadId, TurnId};
 use crate::machine::Machine;
-use crate::thread::{completion_view, finish, ActiveTurn};
+use crate::routing::Audience;
+use crate::thread::{ActiveTurn, TurnEnd};
 use crate::wire::notifications::{
-    AgentMessageDelta, CommandExecutionOutputDelta, Error, ItemCompleted, ItemStarted, PlanDelta,
+    AgentMessageDelta, CommandExecutionOutputDelta, Error, Notification, PlanDelta,
     ReasoningSummaryPartAdded, ReasoningSummaryTextDelta, ReasoningTextDelta, ThreadTokenUsageUpdated,
-    TurnCompleted, TurnStarted, Warning,
+    TurnStarted, Warning,
 };
 use crate::wire::requests::EmptyResponse as EmptyBody;
+use crate::wire::views::{FinishedTurn, ItemCompletedView, ItemStartedView, TurnCompletedView};
 use crate::wire::{ItemBody, ThreadItem, TurnError, TurnStatus, UserInput};
 
 impl Machine {
@@ -104,6 +106,10 @@ impl Machine {
         }
     }
 
+    fn active(&self, thread_id: ThreadId) -> Option<&ActiveTurn> {
+        self.threads.get(&thread_id)?.active_turn()
+    }
+
     fn active_mut(&mut self, thread_id: ThreadId) -> Option<&mut ActiveTurn> {
         self.threads.get_mut(&thread_id)?.live.as_mut()?.active.as_mut()
     }
@@ -144,8 +150,8 @@ impl Machine {
         let Some(key) = self.active_mut(thread_id).map(|a| ItemKey(u64::MAX - a.items.len() as u64)) else {
             return;
         };
-        self.start_item(thread_id, key, id, body.clone());
-        self.complete_item(thread_id, key, body);
+        self.start_item(thread_id, key, id, body);
+        self.complete_item(thread_id, key, None);
     }
 
     fn on_item_started(&mut self, thread_id: ThreadId, _turn_id: TurnId, key: ItemKey, body: ItemBody) {
@@ -169,13 +175,16 @@ impl Machine {
             return;
         };
         let item = ThreadItem { id, body, started_at_ms: Some(now.millis()), completed_at_ms: None };
-        active.keys.insert(key, (active.items.len(), false));
-        active.items.push(item.clone());
+        active.push_item(key, item);
         let turn_id = active.id;
-        self.notify_subscribers(
-            thread_id,
-            &ItemStarted { thread_id, turn_id, started_at_ms: now.millis(), item },
-        );
+        let Some(item) = self.active(thread_id).and_then(|a| a.items.last()) else {
+            return;
+        };
+        let audience = Audience::Subscribers(thread_id);
+        let note = ItemStartedView { thread_id, turn_id, started_at_ms: now.millis(), item };
+        if let Some(frame) = self.encode_notification(audience, &note) {
+            self.send_notification(audience, ItemStartedView::METHOD, frame);
+        }
     }
 
     fn on_item_delta(&mut self, thread_id: ThreadId, turn_id: TurnId, key: ItemKey, delta: ItemDelta) {
@@ -231,31 +240,47 @@ impl Machine {
             None => {
                 // Completed without a start: announce the start first so every client sees a pair.
                 let id = self.ids.item_id(self.now);
-                self.start_item(thread_id, key, id, body.clone());
+                self.start_item(thread_id, key, id, body);
+                return self.complete_item(thread_id, key, None);
             }
         }
-        self.complete_item(thread_id, key, body);
+        self.complete_item(thread_id, key, Some(body));
     }
 
-    pub(crate) fn complete_item(&mut self, thread_id: ThreadId, key: ItemKey, body: ItemBody) {
+    /// Completes an open item with its final body (`None`: the body it already has): persisted,
+    /// then announced with `item/completed`. Its JSON is kept for snapshots and the history.
+    pub(crate) fn complete_item(&mut self, thread_id: ThreadId, key: ItemKey, body: Option<ItemBody>) {
         let now = self.now;
-        let Some(active) = self.active_mut(thread_id) else {
+        let thread = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut());
+        let Some(active) = thread.and_then(|l| l.active.as_mut()) else {
             return;
         };
         let Some(entry) = active.keys.get_mut(&key) else {
             return;
         };
         entry.1 = true;
-        let item = &mut active.items[entry.0];
-        item.body = body;
+        let index = entry.0;
+        let item = &mut active.items[index];
+        if let Some(body) = body {
+            item.body = body;
+        }
         item.completed_at_ms = Some(now.millis());
-        let item = item.clone();
+        active.items_json[index] = Some(self.encoder.raw(&active.items[index]));
         let turn_id = active.id;
-        self.persist(thread_id, RolloutRecord::ItemCompleted { turn_id, item: item.clone() });
-        self.notify_subscribers(
-            thread_id,
-            &ItemCompleted { thread_id, turn_id, completed_at_ms: now.millis(), item },
-        );
+        if self.persists(thread_id) {
+            let item = self.active(thread_id).map(|a| a.items[index].clone());
+            if let Some(item) = item {
+                self.persist(thread_id, RolloutRecord::ItemCompleted { turn_id, item });
+            }
+        }
+        let Some(item) = self.active(thread_id).and_then(|a| a.items_json[index].as_ref()) else {
+            return;
+        };
+        let audience = Audience::Subscribers(thread_id);
+        let note = ItemCompletedView { thread_id, turn_id, completed_at_ms: now.millis(), item };
+        if let Some(frame) = self.encode_notification(audience, &note) {
+            self.send_notification(audience, ItemCompletedView::METHOD, frame);
+        }
     }
 
     /// Ends the active turn: settle open items, answer interrupters, derive the status
@@ -269,36 +294,34 @@ impl Machine {
             let Some((&key, _)) = active.keys.iter().find(|(_, (i, _))| *i == index) else {
                 continue;
             };
-            let mut body = active.items[index].body.clone();
-            body.settle_abandoned();
-            self.complete_item(thread_id, key, body);
+            active.items[index].body.settle_abandoned();
+            self.complete_item(thread_id, key, None);
         }
         let now = self.now;
         let Some(live) = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut()) else {
             return;
         };
-        let Some(active) = live.active.take() else {
+        let Some(mut active) = live.active.take() else {
             return;
         };
         live.idle_since = now;
         if status == TurnStatus::Failed {
             live.system_error = true;
         }
-        let interrupters = active.interrupters.clone();
-        let turn = finish(active, status, error.clone(), now);
+        let end = TurnEnd { status, error, completed_at: now };
         let record = RolloutRecord::TurnEnded {
-            turn_id: turn.id,
+            turn_id: active.id,
             status,
-            error,
+            error: end.error.clone(),
             completed_at: now.secs(),
-            duration_ms: turn.duration_ms,
+            duration_ms: active.duration_ms(&end),
         };
-        let view = completion_view(&turn);
+        let finished = FinishedTurn { id: active.id, json: self.encoder.raw(&active.finished_view(&end)) };
         if let Some(state) = self.threads.get_mut(&thread_id) {
             state.updated_at = now;
-            state.turns.push(turn);
+            state.turns.push(finished);
         }
-        for (conn, id) in interrupters {
+        for (conn, id) in std::mem::take(&mut active.interrupters) {
             self.respond(conn, &id, &EmptyBody {});
         }
         // Requests still waiting are abandoned with the turn. Elicitations are resolved before
@@ -310,7 +333,11 @@ impl Machine {
         self.abandon(elicitations);
         self.sync_status(thread_id);
         self.persist(thread_id, record);
-        self.notify_subscribers(thread_id, &TurnCompleted { thread_id, turn: view });
+        let audience = Audience::Subscribers(thread_id);
+        let note = TurnCompletedView { thread_id, turn: active.completion_view(&end) };
+        if let Some(frame) = self.encode_notification(audience, &note) {
+            self.send_notification(audience, TurnCompletedView::METHOD, frame);
+        }
         self.abandon(others);
     }
 }

@@ -5,9 +5,10 @@ use crate::history::{rebuild, RolloutRecord};
 use crate::ids::{ConnectionId, ThreadId};
 use crate::io::{Output, StorageResult};
 use crate::machine::Machine;
-use crate::thread::ThreadState;
+use crate::thread::{History, ThreadState};
 use crate::time::Timestamp;
 use crate::wire::notifications::{ThreadClosed, ThreadStatusChanged};
+use crate::wire::views::FinishedTurn;
 use crate::wire::{codes, ApprovalsReviewer, ErrorObject, ThreadStatus};
 
 use super::threads::Parked;
@@ -15,9 +16,14 @@ use super::threads::Parked;
 impl Machine {
     /// Appends a record to the thread's rollout, if it has one (non-ephemeral, materialized).
     pub(crate) fn persist(&mut self, thread_id: ThreadId, record: RolloutRecord) {
-        if self.threads.get(&thread_id).is_some_and(|t| !t.ephemeral && t.materialized) {
+        if self.persists(thread_id) {
             self.outputs.push_back(Output::Persist { thread_id, record });
         }
+    }
+
+    /// Whether the thread has a rollout to append to (so a record is worth building).
+    pub(crate) fn persists(&self, thread_id: ThreadId) -> bool {
+        self.threads.get(&thread_id).is_some_and(|t| !t.ephemeral && t.materialized)
     }
 
     pub(crate) fn handle_storage(&mut self, result: StorageResult) {
@@ -52,7 +58,7 @@ impl Machine {
                     settings,
                     approvals_reviewer: ApprovalsReviewer::User,
                     materialized: true,
-                    turns: stored.turns,
+                    turns: self.history_of(&stored.turns),
                     live: None,
                 };
                 self.threads.insert(thread_id, state);
@@ -96,6 +102,15 @@ impl Machine {
                 }
             }
         }
+    }
+
+    /// A stored thread's turns as the machine keeps them (their wire JSON).
+    fn history_of(&self, turns: &[crate::wire::Turn]) -> History {
+        let mut history = History::default();
+        for turn in turns {
+            history.push(FinishedTurn { id: turn.id, json: self.encoder.raw(turn) });
+        }
+        history
     }
 
     /// Unloads every thread whose idle deadline has passed: `notLoaded`, then `thread/closed`.

@@ -17,8 +17,8 @@ use crate::wire::server_requests::{
     PermissionsApprovalParams, UserInputParams,
 };
 use crate::wire::{
-    encode_request, ApprovalMode, AskForApproval, CommandExecutionStatus, ItemBody, PatchApplyStatus,
-    RequestId, SandboxPolicy, ToolCallStatus,
+    ApprovalMode, AskForApproval, CommandExecutionStatus, ItemBody, PatchApplyStatus, RequestId,
+    SandboxPolicy, ToolCallStatus,
 };
 
 /// How long `account/chatgptAuthTokens/refresh` waits for an answer, as in Codex.
@@ -36,7 +36,7 @@ impl Machine {
         params: &P,
     ) -> i64 {
         let id = self.pending.allocate();
-        let frame = encode_request(&RequestId::Integer(id), kind.method(), params);
+        let frame = self.encoder.request(&RequestId::Integer(id), kind.method(), params);
         let deadline =
             matches!(kind, PendingKind::AuthRefresh).then(|| self.now.plus_millis(AUTH_REFRESH_TIMEOUT_MS));
         let recipients = BTreeSet::new();

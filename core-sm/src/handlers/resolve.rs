@@ -252,7 +252,7 @@ impl Machine {
         let Some(&(index, false)) = active.keys.get(&key) else { return };
         let mut body = active.items[index].body.clone();
         edit(&mut body);
-        self.complete_item(thread_id, key, body);
+        self.complete_item(thread_id, key, Some(body));
     }
 
     /// Answers every attempt waiting on a destination's prompt.
@@ -304,7 +304,9 @@ impl Machine {
 
     /// Drops a thread's requests silently (unload, shutdown), as Codex does.
     pub(crate) fn drop_thread_requests(&mut self, thread_id: ThreadId) {
-        let dropped = self.take_thread_requests(thread_id);
+        // All of them, token refreshes included: the engine that asked is closed with the thread.
+        let ids = self.pending.made_by_thread(thread_id);
+        let dropped: Vec<Pending> = ids.into_iter().filter_map(|id| self.pending.remove(id)).collect();
         if !dropped.is_empty() {
             tracing::debug!(%thread_id, count = dropped.len(), "pending requests dropped with their thread");
         }

@@ -4,13 +4,16 @@ use crate::engine::{EngineCommand, SettingsOverrides, ThreadSettings};
 use crate::ids::{ConnectionId, ThreadId};
 use crate::io::Output;
 use crate::machine::Machine;
+use crate::routing::Audience;
 use crate::thread::{LiveThread, ThreadState};
-use crate::wire::notifications::{ThreadNameUpdated, ThreadStarted, ThreadTokenUsageUpdated};
+use crate::wire::notifications::{Notification, ThreadNameUpdated, ThreadTokenUsageUpdated};
 use crate::wire::requests::{
-    CwdFilter, EmptyResponse, SortDirection, ThreadIdParams, ThreadListParams, ThreadListResponse,
-    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadResponse, ThreadResumeParams,
-    ThreadSessionResponse, ThreadSetNameParams, ThreadSortKey, ThreadStartParams, ThreadUnsubscribeResponse,
-    UnsubscribeStatus,
+    CwdFilter, EmptyResponse, SortDirection, ThreadIdParams, ThreadListParams, ThreadLoadedListParams,
+    ThreadLoadedListResponse, ThreadReadParams, ThreadResumeParams, ThreadSetNameParams, ThreadSortKey,
+    ThreadStartParams, ThreadUnsubscribeResponse, UnsubscribeStatus,
+};
+use crate::wire::views::{
+    ThreadListResponseView, ThreadResponseView, ThreadSessionResponseView, ThreadStartedView,
 };
 use crate::wire::{ApprovalsReviewer, ErrorObject, RequestId, SandboxPolicy, ThreadStatus};
 
@@ -75,31 +78,40 @@ impl Machine {
             settings: settings.clone(),
             approvals_reviewer: p.approvals_reviewer.unwrap_or(ApprovalsReviewer::User),
             materialized: false,
-            turns: Vec::new(),
+            turns: Default::default(),
             live: Some(live),
         };
-        let response = self.session_response(&state, false);
-        let thread = state.to_wire(crate::wire::ThreadStatus::Idle, false, &self.config.server_version);
         self.threads.insert(thread_id, state);
-        self.respond(conn, &id, &response);
-        self.broadcast(&ThreadStarted { thread });
+        let state = &self.threads[&thread_id];
+        let frame = self.encoder.result(&id, &self.session_response(state, false));
+        self.send_response(conn, frame);
+        let state = &self.threads[&thread_id];
+        let started =
+            ThreadStartedView { thread: state.view(ThreadStatus::Idle, false, &self.config.server_version) };
+        if let Some(frame) = self.encode_notification(Audience::Everyone, &started) {
+            self.send_notification(Audience::Everyone, ThreadStartedView::METHOD, frame);
+        }
         self.outputs.push_back(Output::Engine { thread_id, command: EngineCommand::OpenThread { settings } });
     }
 
-    fn session_response(&self, state: &ThreadState, with_turns: bool) -> ThreadSessionResponse {
+    fn session_response<'a>(
+        &'a self,
+        state: &'a ThreadState,
+        with_turns: bool,
+    ) -> ThreadSessionResponseView<'a> {
         let s = &state.settings;
-        ThreadSessionResponse {
+        ThreadSessionResponseView {
             thread: self.thread_wire(state, with_turns),
-            model: s.model.clone(),
-            model_provider: s.model_provider.clone(),
-            cwd: s.cwd.clone(),
-            approval_policy: s.approval_policy.clone(),
+            model: &s.model,
+            model_provider: &s.model_provider,
+            cwd: &s.cwd,
+            approval_policy: &s.approval_policy,
             approvals_reviewer: state.approvals_reviewer,
-            sandbox: s.sandbox.clone(),
-            reasoning_effort: s.effort.clone(),
+            sandbox: &s.sandbox,
+            reasoning_effort: s.effort.as_deref(),
             service_tier: None,
-            instruction_sources: Vec::new(),
-            disabled_plugin_ids: Vec::new(),
+            instruction_sources: &[],
+            disabled_plugin_ids: &[],
         }
     }
 
@@ -165,13 +177,15 @@ impl Machine {
             }
         }
         let state = &self.threads[&thread_id];
-        let response = self.session_response(state, !p.exclude_turns);
         let restored = state
             .live
             .as_ref()
             .and_then(|l| l.token_usage)
             .zip(state.active_turn().map(|t| t.id).or_else(|| state.turns.last().map(|t| t.id)));
-        self.respond(conn, &id, &response);
+        if self.connections.contains_key(&conn) {
+            let frame = self.encoder.result(&id, &self.session_response(state, !p.exclude_turns));
+            self.send_response(conn, frame);
+        }
         if let (false, Some((token_usage, turn_id))) = (p.exclude_turns, restored) {
             self.notify_one(conn, &ThreadTokenUsageUpdated { thread_id, turn_id, token_usage });
         }
@@ -212,8 +226,12 @@ impl Machine {
             ));
             return self.respond_error(conn, &id, error);
         }
-        let response = ThreadResponse { thread: self.thread_wire(state, include_turns) };
-        self.respond(conn, &id, &response);
+        if self.connections.contains_key(&conn) {
+            let frame = self
+                .encoder
+                .result(&id, &ThreadResponseView { thread: self.thread_wire(state, include_turns) });
+            self.send_response(conn, frame);
+        }
     }
 
     pub(crate) fn handle_thread_list(&mut self, conn: ConnectionId, id: RequestId, p: ThreadListParams) {
@@ -276,7 +294,8 @@ impl Machine {
             .then(|| page.last().map(|t| format!("{}:{}", sort_value(t), t.id)))
             .flatten();
         let data = page.iter().map(|t| self.thread_wire(t, false)).collect();
-        self.respond(conn, &id, &ThreadListResponse { data, next_cursor });
+        let frame = self.encoder.result(&id, &ThreadListResponseView { data, next_cursor });
+        self.send_response(conn, frame);
     }
 
     pub(crate) fn handle_thread_loaded_list(

@@ -5,10 +5,13 @@
 //! frame that fits none of them is undecodable and dropped without a reply.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::json;
+use super::views::RawJson;
 
 /// A JSON-RPC request id: a string or a 64-bit integer. Floats and `null` are not ids.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -186,35 +189,90 @@ struct RequestEnvelope<'a, P: Serialize> {
     params: &'a P,
 }
 
-fn to_frame<T: Serialize>(value: &T) -> Frame {
-    // Our wire types contain only string keys and finite numbers; serialization cannot fail.
-    match serde_json::to_string(value) {
-        Ok(s) => Arc::from(s),
-        Err(e) => {
-            tracing::error!(error = %e, "failed to serialize an outbound frame");
-            Arc::from("{}")
+/// Serializes outbound frames through one reusable buffer, so a frame costs one allocation
+/// (its shared [`Frame`]) instead of a growing `String` plus a copy into the `Arc`.
+///
+/// The bytes are exactly those of `serde_json::to_string` (see [`super::json`]), written into a
+/// buffer that outlives the call. Encoding takes `&self` so a frame can be
+/// built from borrowed machine state; the lock is never contended (the machine is driven from
+/// one thread at a time) and keeps the machine `Sync`.
+#[derive(Debug, Default)]
+pub(crate) struct FrameEncoder {
+    buf: Mutex<String>,
+}
+
+/// A buffer grown past this by one huge frame (a long history) is released afterwards.
+const KEEP_BUFFER_BYTES: usize = 1 << 20;
+
+impl FrameEncoder {
+    /// Serializes `value` into the buffer and hands the text to `finish`.
+    fn encode<T: Serialize, R>(&self, value: &T, finish: impl FnOnce(&str) -> R) -> Result<R, json::Error> {
+        // A poisoned lock only means a panic elsewhere; the buffer is cleared before use anyway.
+        let mut buf = self.buf.lock().unwrap_or_else(PoisonError::into_inner);
+        buf.clear();
+        let result = json::to_writer(&mut buf, value).map(|()| finish(&buf));
+        if buf.capacity() > KEEP_BUFFER_BYTES {
+            *buf = String::new();
         }
+        result
+    }
+
+    fn frame<T: Serialize>(&self, value: &T) -> Frame {
+        // Our wire types contain only string keys and finite numbers; serialization cannot fail.
+        self.encode(value, |text| Arc::from(text)).unwrap_or_else(|error| {
+            tracing::error!(%error, "failed to serialize an outbound frame");
+            Arc::from("{}")
+        })
+    }
+
+    /// The JSON of one value, to be written verbatim into later frames.
+    pub(crate) fn raw<T: Serialize>(&self, value: &T) -> RawJson {
+        let json = self.encode(value, |text| Box::from(text)).unwrap_or_else(|error| {
+            tracing::error!(%error, "failed to serialize a value for later frames");
+            Box::from("null")
+        });
+        RawJson::new(json)
+    }
+
+    /// `{"id":…,"result":…}`.
+    pub(crate) fn result<R: Serialize>(&self, id: &RequestId, result: &R) -> Frame {
+        self.frame(&ResultEnvelope { id, result })
+    }
+
+    /// `{"id":…,"error":{…}}`.
+    pub(crate) fn error(&self, id: &RequestId, error: &ErrorObject) -> Frame {
+        self.frame(&ErrorEnvelope { id, error })
+    }
+
+    /// `{"method":…,"params":…,"emittedAtMs":…}`.
+    pub(crate) fn notification<P: Serialize>(&self, method: &str, params: &P, emitted_at_ms: i64) -> Frame {
+        self.frame(&NotificationEnvelope { method, params, emitted_at_ms })
+    }
+
+    /// `{"id":…,"method":…,"params":…}` for server-to-client requests.
+    pub(crate) fn request<P: Serialize>(&self, id: &RequestId, method: &str, params: &P) -> Frame {
+        self.frame(&RequestEnvelope { id, method, params })
     }
 }
 
 /// `{"id":…,"result":…}`.
 pub fn encode_result<R: Serialize>(id: &RequestId, result: &R) -> Frame {
-    to_frame(&ResultEnvelope { id, result })
+    FrameEncoder::default().result(id, result)
 }
 
 /// `{"id":…,"error":{…}}`.
 pub fn encode_error(id: &RequestId, error: &ErrorObject) -> Frame {
-    to_frame(&ErrorEnvelope { id, error })
+    FrameEncoder::default().error(id, error)
 }
 
 /// `{"method":…,"params":…,"emittedAtMs":…}`.
 pub fn encode_notification<P: Serialize>(method: &str, params: &P, emitted_at_ms: i64) -> Frame {
-    to_frame(&NotificationEnvelope { method, params, emitted_at_ms })
+    FrameEncoder::default().notification(method, params, emitted_at_ms)
 }
 
 /// `{"id":…,"method":…,"params":…}` for server-to-client requests.
 pub fn encode_request<P: Serialize>(id: &RequestId, method: &str, params: &P) -> Frame {
-    to_frame(&RequestEnvelope { id, method, params })
+    FrameEncoder::default().request(id, method, params)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The client method table: which methods exist, which need `params`, which are experimental.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use super::client_methods::CLIENT_METHODS;
 
@@ -84,16 +86,22 @@ pub const IMPLEMENTED: &[&str] = &[
 
 /// Looks a method up in the schema's table.
 pub fn lookup(name: &str) -> Option<MethodInfo> {
-    CLIENT_METHODS.iter().find(|(m, _)| *m == name).map(|&(name, params_required)| MethodInfo {
-        name,
-        params_required,
-        experimental: is_experimental(name),
-    })
+    by_name().get(name).copied()
+}
+
+/// The table indexed by name, built on first use (every request looks its method up).
+fn by_name() -> &'static BTreeMap<&'static str, MethodInfo> {
+    static INDEX: OnceLock<BTreeMap<&'static str, MethodInfo>> = OnceLock::new();
+    INDEX.get_or_init(|| all().map(|info| (info.name, info)).collect())
 }
 
 /// Every client method, in the schema's order.
 pub fn all() -> impl Iterator<Item = MethodInfo> {
-    CLIENT_METHODS.iter().filter_map(|(m, _)| lookup(m))
+    CLIENT_METHODS.iter().map(|&(name, params_required)| MethodInfo {
+        name,
+        params_required,
+        experimental: is_experimental(name),
+    })
 }
 
 /// Codex's text for an unknown method: serde's unknown-variant message over every known method.

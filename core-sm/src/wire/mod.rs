@@ -5,13 +5,17 @@
 
 mod client_methods;
 mod envelope;
+pub(crate) mod fast_request;
 mod item;
+mod json;
 pub mod methods;
 mod model;
 pub mod notifications;
 pub mod requests;
 pub mod server_requests;
+pub(crate) mod views;
 
+pub(crate) use envelope::FrameEncoder;
 pub use envelope::{
     codes, encode_error, encode_notification, encode_request, encode_result, DecodeError, ErrorObject, Frame,
     Incoming, RequestId,
