@@ -6,10 +6,12 @@
 //! every action is meaningful in every state (an index wraps; an op that needs something the
 //! client lacks is skipped).
 //!
-//! Server-to-client requests (approvals, user input) are the next extension: add an
-//! `AnswerServerRequest { pick, decision }` op answering one of the client's
-//! [`server_requests`](crate::clients::Client::server_requests), a weight for it in [`draw`],
-//! and a strategy for it in the proptest support module.
+//! Server-to-client requests are answered by [`ClientOp::Answer`]: one of the client's
+//! [`server_requests`](crate::clients::Client::server_requests) with a decision, an error, a
+//! malformed result or twice; or, to probe the machine, a request answered before, one held by
+//! another client, or an id nobody received. Requests nobody answers stay pending through
+//! interrupts, turn ends, disconnects and unloads; in the liveness phase clients answer
+//! everything they receive.
 
 use crate::clients::Client;
 use crate::faults::FaultProfile;
@@ -127,7 +129,57 @@ pub enum ClientOp {
         /// Which thread, where one is needed.
         pick: u8,
     },
+    /// Answer a server request (see [`Reply`]).
+    Answer {
+        /// Which request (an index into what the reply picks from; bits also vary the
+        /// decision's form).
+        pick: u8,
+        /// How.
+        reply: Reply,
+    },
 }
+
+/// How a client answers a server request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Accept (run once, grant for the turn, answer the questions, tool output, tokens).
+    Accept,
+    /// Accept for the session (`acceptForSession`, `scope: session`, network allow rule).
+    AcceptForSession,
+    /// Decline (empty answers, a failed tool call, a network deny rule sometimes).
+    Decline,
+    /// `cancel` where it exists (the turn is interrupted), else decline.
+    Cancel,
+    /// A JSON-RPC error reply.
+    Error,
+    /// A `result` that does not parse as the answer.
+    Malformed,
+    /// Two answers in a row for the same request (the second must be ignored).
+    Twice,
+    /// Again, a request this client answered before or saw resolved.
+    Late,
+    /// A request another client holds (this connection never received it).
+    Foreign,
+    /// An id no client received (possibly one the server has not used yet).
+    Unknown,
+    /// A held request, answered with its id as a string (matches nothing).
+    StringId,
+}
+
+/// Every [`Reply`], for drawing one.
+pub const REPLIES: [Reply; 11] = [
+    Reply::Accept,
+    Reply::AcceptForSession,
+    Reply::Decline,
+    Reply::Cancel,
+    Reply::Error,
+    Reply::Malformed,
+    Reply::Twice,
+    Reply::Late,
+    Reply::Foreign,
+    Reply::Unknown,
+    Reply::StringId,
+];
 
 /// Kinds of bad or unusual frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,7 +296,28 @@ fn draw_op(rng: &mut fastrand::Rng, profile: &FaultProfile, c: &Client) -> Clien
     }
     let interrupt = 2 + (profile.interrupt * 100.0) as u32;
     let start = if c.threads.len() < 4 { 10 } else { 2 };
-    let table: [(u32, ClientOp); 12] = [
+    // Held requests are answered often, so some are found pending by interrupts, turn ends,
+    // disconnects and resumes; and now and then answers go where they must be ignored.
+    let answer = if c.server_requests.is_empty() { 1 } else { 16 };
+    let reply = if c.server_requests.is_empty() {
+        [Reply::Late, Reply::Foreign, Reply::Unknown][rng.usize(..3)]
+    } else {
+        match rng.u8(..100) {
+            0..=34 => Reply::Accept,
+            35..=49 => Reply::AcceptForSession,
+            50..=64 => Reply::Decline,
+            65..=70 => Reply::Cancel,
+            71..=77 => Reply::Error,
+            78..=83 => Reply::Malformed,
+            84..=88 => Reply::Twice,
+            89..=92 => Reply::Late,
+            93..=96 => Reply::Foreign,
+            97..=98 => Reply::Unknown,
+            _ => Reply::StringId,
+        }
+    };
+    let table: [(u32, ClientOp); 13] = [
+        (answer, ClientOp::Answer { pick, reply }),
         (start, ClientOp::ThreadStart { ephemeral: rng.u8(..8) == 0 }),
         (22, ClientOp::TurnStart { pick }),
         (7, ClientOp::ThreadResume { pick, exclude_turns: rng.u8(..4) == 0 }),

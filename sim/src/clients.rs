@@ -1,18 +1,23 @@
 //! Fake clients: each holds at most one connection at a time (a new one after every
 //! disconnect), turns [`ClientOp`]s into request frames, and learns thread and turn ids only
-//! from what it receives.
+//! from what it receives. Server requests it receives are held until it answers them
+//! ([`Client::answer`]) or sees them resolved; answered, resolved and lost ones are kept a
+//! while for late answers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
 use core_sm::{ConnectionId, ThreadId, TurnId};
 
-use crate::actions::{ClientOp, Malformed, OPT_OUT_METHODS};
+use crate::actions::{ClientOp, Malformed, Reply, OPT_OUT_METHODS};
 use crate::oracle::scan::{Kind, Summary};
 use crate::storage::uuid_v7;
 
 /// Threads a client remembers at most (oldest forgotten first).
 const MAX_KNOWN: usize = 24;
+
+/// Server requests a client remembers having answered or seen resolved (for late answers).
+const MAX_SETTLED: usize = 8;
 
 /// One fake client.
 #[derive(Debug)]
@@ -33,9 +38,12 @@ pub struct Client {
     pub turns: BTreeMap<ThreadId, (TurnId, bool)>,
     /// Requests sent on the current connection: id → (method, thread).
     pub outstanding: BTreeMap<i64, (&'static str, Option<ThreadId>)>,
-    /// Server requests received and not answered yet: id → method. Nothing answers them
-    /// until the core sends some; an `AnswerServerRequest` op will pick from here.
+    /// Server requests received on the current connection and not answered or seen resolved
+    /// yet: id → method. [`ClientOp::Answer`] picks from here.
     pub server_requests: BTreeMap<i64, String>,
+    /// Server requests answered, seen resolved or lost with a connection, most recent last
+    /// (kept across connections).
+    pub settled: VecDeque<i64>,
     /// Id of the last request, for [`Malformed::DuplicateId`].
     last_id: i64,
 }
@@ -53,6 +61,7 @@ impl Client {
             turns: BTreeMap::new(),
             outstanding: BTreeMap::new(),
             server_requests: BTreeMap::new(),
+            settled: VecDeque::new(),
             last_id: 0,
         }
     }
@@ -62,7 +71,11 @@ impl Client {
         self.conn = None;
         self.initialized = false;
         self.outstanding.clear();
-        self.server_requests.clear();
+        // Requests held on the lost connection: answering them later, from another connection
+        // (perhaps one reusing the old id), must be ignored.
+        for id in std::mem::take(&mut self.server_requests).into_keys() {
+            self.settle(id);
+        }
         self.needs_resume = !self.wanted.is_empty();
     }
 
@@ -139,10 +152,69 @@ impl Client {
                     "thread/closed" => {
                         self.wanted.remove(&t);
                     }
+                    "serverRequest/resolved" => {
+                        if let Some(id) = s.request_id {
+                            if self.server_requests.remove(&id).is_some() {
+                                self.settle(id);
+                            }
+                        }
+                    }
                     _ => {}
                 }
             }
             _ => {}
+        }
+    }
+
+    fn settle(&mut self, id: i64) {
+        if self.settled.len() >= MAX_SETTLED {
+            self.settled.pop_front();
+        }
+        self.settled.push_back(id);
+    }
+
+    /// A held server request, by `pick`.
+    pub fn pick_server_request(&self, pick: u8) -> Option<i64> {
+        let n = self.server_requests.len();
+        (n > 0).then(|| *self.server_requests.keys().nth(usize::from(pick) % n).expect("in range"))
+    }
+
+    /// A request this client answered before or saw resolved, by `pick`.
+    pub fn pick_settled(&self, pick: u8) -> Option<i64> {
+        let n = self.settled.len();
+        (n > 0).then(|| self.settled[usize::from(pick) % n])
+    }
+
+    /// The frames answering server request `id` with `reply` (`pick` varies the decision's
+    /// form). A held request is answered (and forgotten, unless answered with a string id);
+    /// other ids (late, foreign, unknown) are answered as a command approval would be.
+    pub fn answer(&mut self, id: i64, reply: Reply, pick: u8) -> Vec<String> {
+        // A string id matches nothing: the request stays held (and is answered later).
+        let held = if reply == Reply::StringId {
+            self.server_requests.get(&id).cloned()
+        } else {
+            self.server_requests.remove(&id).inspect(|_| self.settle(id))
+        };
+        let method = held.unwrap_or_else(|| "item/commandExecution/requestApproval".to_owned());
+        let frame = |reply| match result_for(&method, reply, pick) {
+            Some(result) => format!(r#"{{"id":{id},"result":{result}}}"#),
+            None => format!(r#"{{"id":{id},"error":{{"code":401,"message":"not signed in"}}}}"#),
+        };
+        match reply {
+            Reply::Error => {
+                vec![format!(r#"{{"id":{id},"error":{{"code":-32000,"message":"user closed the dialog"}}}}"#)]
+            }
+            Reply::Malformed => {
+                let result = ["{\"decision\":\"maybe\"}", "7", "null", "{}", "[]"][usize::from(pick) % 5];
+                vec![format!(r#"{{"id":{id},"result":{result}}}"#)]
+            }
+            Reply::Twice => vec![frame(Reply::Accept), frame(Reply::Decline)],
+            Reply::StringId => {
+                let result = result_for(&method, Reply::Accept, pick).unwrap_or_else(|| "{}".into());
+                vec![format!(r#"{{"id":"{id}","result":{result}}}"#)]
+            }
+            Reply::Late | Reply::Foreign | Reply::Unknown => vec![frame(Reply::Accept)],
+            decision => vec![frame(decision)],
         }
     }
 
@@ -207,7 +279,15 @@ impl Client {
                 self.request(id, "initialize", None, &params)
             }
             ClientOp::ThreadStart { ephemeral } => {
-                self.request(id, "thread/start", None, &format!(r#"{{"ephemeral":{ephemeral}}}"#))
+                // Mostly the defaults; sometimes a policy under which network access is never
+                // prompted for (approval policy `never`, no sandbox).
+                let policy = match rng.u8(..10) {
+                    0 => r#","approvalPolicy":"never""#,
+                    1 => r#","sandbox":"danger-full-access""#,
+                    2 => r#","approvalPolicy":"untrusted","sandbox":"read-only""#,
+                    _ => "",
+                };
+                self.request(id, "thread/start", None, &format!(r#"{{"ephemeral":{ephemeral}{policy}}}"#))
             }
             ClientOp::ThreadResume { pick, exclude_turns } => {
                 let t = self.pick_thread(*pick)?;
@@ -262,7 +342,10 @@ impl Client {
                 self.request(id, method, Some(t), &format!(r#"{{"threadId":"{t}"}}"#))
             }
             ClientOp::Malformed { kind, pick } => self.malformed(*kind, *pick, id, rng, now_ms),
-            ClientOp::Connect { .. } | ClientOp::Disconnect | ClientOp::ResumeAll => return None,
+            ClientOp::Connect { .. }
+            | ClientOp::Disconnect
+            | ClientOp::ResumeAll
+            | ClientOp::Answer { .. } => return None,
         })
     }
 
@@ -323,4 +406,57 @@ impl Client {
             }
         }
     }
+}
+
+/// The `result` answering a server request of `method` with a decision (`None`: answer with an
+/// error, the only refusal a token refresh has). `pick` varies the form: amendments instead of
+/// plain accepts and declines, turn or session scopes.
+fn result_for(method: &str, reply: Reply, pick: u8) -> Option<String> {
+    let yes = matches!(reply, Reply::Accept | Reply::AcceptForSession);
+    let session = reply == Reply::AcceptForSession;
+    Some(match method {
+        "item/commandExecution/requestApproval" => match reply {
+            Reply::Accept if pick & 3 == 1 => {
+                r#"{"decision":{"acceptWithExecpolicyAmendment":{"execpolicy_amendment":["cargo","test"]}}}"#.into()
+            }
+            Reply::AcceptForSession if pick & 3 == 1 => {
+                r#"{"decision":{"applyNetworkPolicyAmendment":{"network_policy_amendment":{"host":"api.example.com","action":"allow"}}}}"#.into()
+            }
+            Reply::Decline if pick & 3 == 1 => {
+                r#"{"decision":{"applyNetworkPolicyAmendment":{"network_policy_amendment":{"host":"api.example.com","action":"deny"}}}}"#.into()
+            }
+            Reply::Accept => r#"{"decision":"accept"}"#.into(),
+            Reply::AcceptForSession => r#"{"decision":"acceptForSession"}"#.into(),
+            Reply::Cancel => r#"{"decision":"cancel"}"#.into(),
+            _ => r#"{"decision":"decline"}"#.into(),
+        },
+        "item/fileChange/requestApproval" => match reply {
+            Reply::Accept => r#"{"decision":"accept"}"#.into(),
+            Reply::AcceptForSession => r#"{"decision":"acceptForSession"}"#.into(),
+            Reply::Cancel => r#"{"decision":"cancel"}"#.into(),
+            _ => r#"{"decision":"decline"}"#.into(),
+        },
+        "item/permissions/requestApproval" if yes => format!(
+            r#"{{"permissions":{{"fileSystem":{{"write":["src/lib.rs","README.md"]}},"network":{{"enabled":{}}}}},"scope":"{}"}}"#,
+            pick & 1 == 0,
+            if session { "session" } else { "turn" }
+        ),
+        "item/permissions/requestApproval" => r#"{"permissions":{}}"#.into(),
+        "item/tool/requestUserInput" if yes => r#"{"answers":{"q1":{"answers":["dev"]}}}"#.into(),
+        "item/tool/requestUserInput" => r#"{"answers":{}}"#.into(),
+        "item/tool/call" => format!(
+            r#"{{"contentItems":[{{"type":"inputText","text":"{}"}}],"success":{yes}}}"#,
+            if yes { "42" } else { "no" }
+        ),
+        "mcpServer/elicitation/request" => match reply {
+            _ if yes => r#"{"action":"accept","content":{"ok":true}}"#.into(),
+            Reply::Cancel => r#"{"action":"cancel"}"#.into(),
+            _ => r#"{"action":"decline"}"#.into(),
+        },
+        "account/chatgptAuthTokens/refresh" if yes => {
+            r#"{"accessToken":"tok-1","chatgptAccountId":"acct-1","chatgptPlanType":"plus"}"#.into()
+        }
+        "account/chatgptAuthTokens/refresh" => return None,
+        _ => "{}".into(),
+    })
 }

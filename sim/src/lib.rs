@@ -13,6 +13,17 @@
 //! reconnects and resumes, and within a step bound every turn must end, every request be
 //! answered and every queue drain.
 //!
+//! Turns make server requests: the fake [`engine`] asks for every kind of approval, user
+//! input, dynamic tool call, elicitation and token refresh, and makes network attempts to a
+//! small destination pool, then waits for the machine's resolution like a real engine (an
+//! accepted command runs, a `cancel` waits for the interrupt). The fake [`clients`] answer
+//! them (accept, for the session, decline, cancel, errors, garbage), answer late, twice,
+//! from connections that never received them, with ids nobody received, or not at all, so
+//! interrupts, turn ends, disconnects, resumes and restarts find them pending; in the
+//! liveness phase they answer everything, and threads nobody watches any more are resumed
+//! by a client so their requests get answered. The [`oracle`] checks invariants 3, 4 and 7
+//! (resolved exactly once, replay on resume, network prompts) from the boundary alone.
+//!
 //! Entry points: [`Sim::run`] for a seed, [`Sim::run_actions`] for an explicit action list
 //! (the proptest model), [`report::run_seeds`] for test batches with replay lines, and the
 //! `sim` binary for long sweeps. The [`oracle`] is independent of the simulator's choices, so

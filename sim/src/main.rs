@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sim::report::{binary_command, derived_seeds, explain, fresh_base};
+use sim::report::{binary_command, derived_seeds, explain, fresh_base, known_core_bug};
 use sim::{Sim, SimOptions};
 
 /// Stop a sweep after this many failures.
@@ -114,11 +114,14 @@ fn sweep(args: &Args) {
     // Nanoseconds from the start until the last worker finished (the sweep's wall time).
     let finished_ns = AtomicU64::new(0);
     let failures: Mutex<Vec<(u64, String, String)>> = Mutex::new(Vec::new());
+    // Failures that are known core-sm bugs (`sim::report::KNOWN_CORE_BUGS`): listed, not fatal.
+    let known: Mutex<Vec<(u64, String, String)>> = Mutex::new(Vec::new());
     let started = Instant::now();
     std::thread::scope(|scope| {
         for tid in 0..threads {
             let (seeds, done, steps, bytes, busy_ns, failures, coverage) =
                 (&seeds, &done, &steps, &bytes, &busy_ns, &failures, &coverage);
+            let known = &known;
             let finished_ns = &finished_ns;
             scope.spawn(move || {
                 let t0 = Instant::now();
@@ -138,7 +141,8 @@ fn sweep(args: &Args) {
                         Err(f) => {
                             steps.fetch_add(f.step, Ordering::Relaxed);
                             let report = explain(&f, &opts, &binary_command(*seed));
-                            if let Ok(mut list) = failures.lock() {
+                            let list = if known_core_bug(&f).is_some() { known } else { failures };
+                            if let Ok(mut list) = list.lock() {
                                 list.push((*seed, f.invariant.clone(), report));
                             }
                         }
@@ -160,8 +164,9 @@ fn sweep(args: &Args) {
             let n = done.load(Ordering::Relaxed);
             let secs = started.elapsed().as_secs_f64();
             let nfail = failures.lock().map_or(0, |f| f.len());
+            let nknown = known.lock().map_or(0, |f| f.len());
             eprint!(
-                "\r  {n}/{} seeds  {:.0} seeds/s  {:.2}M steps/s  failures: {nfail}   ",
+                "\r  {n}/{} seeds  {:.0} seeds/s  {:.2}M steps/s  failures: {nfail} (+{nknown} known)   ",
                 seeds.len(),
                 n as f64 / secs,
                 steps.load(Ordering::Relaxed) as f64 / secs / 1e6,
@@ -192,6 +197,24 @@ fn sweep(args: &Args) {
         total_steps as f64 / secs / 1e6,
         total_steps as f64 / per_thread.max(1e-9) / 1e6,
     );
+    let mut known = known.into_inner().unwrap_or_default();
+    known.sort();
+    for bug in sim::report::KNOWN_CORE_BUGS {
+        let seeds: Vec<String> = known
+            .iter()
+            .filter(|(_, invariant, report)| *invariant == bug.invariant && report.contains(bug.detail))
+            .map(|f| f.0.to_string())
+            .collect();
+        if !seeds.is_empty() {
+            println!(
+                "\nknown core-sm bug, {}: {} seed(s): {}\n  {}",
+                bug.invariant,
+                seeds.len(),
+                seeds.join(" "),
+                bug.what
+            );
+        }
+    }
     let mut failures = failures.into_inner().unwrap_or_default();
     failures.sort();
     let mut by_invariant: std::collections::BTreeMap<&str, Vec<&(u64, String, String)>> =

@@ -6,6 +6,10 @@
 //!   of `git rev-parse HEAD`); the fresh-seed test hashes it into its seeds. Unset, a fixed
 //!   base is used so local runs are repeatable.
 //! * `SIM_TRACE=1`: a failure prints its whole trace, not just the tail.
+//!
+//! Core bugs the simulator found and that are not fixed yet are listed in [`KNOWN_CORE_BUGS`]:
+//! their seeds stay out of the fixed seed list, and a fresh seed failing with one of them is
+//! reported as known instead of failing the run (replaying it with `SIM_SEED` still fails).
 
 use std::fmt;
 
@@ -71,6 +75,29 @@ pub struct Coverage {
     pub reused_conn_ids: u64,
     /// Error replies.
     pub error_replies: u64,
+    /// Engine requests and network attempts fed to the machine.
+    pub engine_requests: u64,
+    /// See `engine_requests`.
+    pub network_attempts: u64,
+    /// Server requests sent (new ids on the wire) and re-sent to resuming connections.
+    pub server_requests_sent: u64,
+    /// See `server_requests_sent`.
+    pub requests_replayed: u64,
+    /// Engine told how a request ended: with a decision, or abandoned by a turn transition.
+    pub requests_resolved: u64,
+    /// See `requests_resolved`.
+    pub requests_abandoned: u64,
+    /// Network verdicts: allowed, denied.
+    pub network_allowed: u64,
+    /// See `network_allowed`.
+    pub network_denied: u64,
+    /// `serverRequest/resolved` frames sent.
+    pub resolved_notifications: u64,
+    /// Answer frames clients sent, and how many were meant to be ignored (late, duplicate,
+    /// foreign, unknown, string ids) or were errors and garbage.
+    pub answers: u64,
+    /// See `answers`.
+    pub stray_answers: u64,
 }
 
 impl Coverage {
@@ -89,7 +116,45 @@ impl Coverage {
         self.restarts += o.restarts;
         self.reused_conn_ids += o.reused_conn_ids;
         self.error_replies += o.error_replies;
+        self.engine_requests += o.engine_requests;
+        self.network_attempts += o.network_attempts;
+        self.server_requests_sent += o.server_requests_sent;
+        self.requests_replayed += o.requests_replayed;
+        self.requests_resolved += o.requests_resolved;
+        self.requests_abandoned += o.requests_abandoned;
+        self.network_allowed += o.network_allowed;
+        self.network_denied += o.network_denied;
+        self.resolved_notifications += o.resolved_notifications;
+        self.answers += o.answers;
+        self.stray_answers += o.stray_answers;
     }
+}
+
+/// A core-sm bug the simulator found that is not fixed yet.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownBug {
+    /// The invariant it breaks.
+    pub invariant: &'static str,
+    /// A piece of the failure's detail that identifies it.
+    pub detail: &'static str,
+    /// What the machine does and what it should do.
+    pub what: &'static str,
+    /// Seeds below 1000 (of `Sim::run`) that fail with it.
+    pub seeds: &'static [u64],
+}
+
+/// Core-sm bugs found by the simulator and not fixed yet. Remove an entry once the core is
+/// fixed (`SIM_SEED=<seed> cargo test -p sim --test seeds fixed_seeds -- --exact` passes).
+pub const KNOWN_CORE_BUGS: &[KnownBug] = &[];
+
+/// The known core-sm bug a failure is, if any.
+pub fn known_core_bug(f: &Failure) -> Option<&'static KnownBug> {
+    KNOWN_CORE_BUGS.iter().find(|b| f.invariant == b.invariant && f.detail.contains(b.detail))
+}
+
+/// Whether `seed` is listed as failing on a known core-sm bug (kept out of fixed seed lists).
+pub fn is_known_bug_seed(seed: u64) -> bool {
+    KNOWN_CORE_BUGS.iter().any(|b| b.seeds.contains(&seed))
 }
 
 /// How to replay a seed from a test.
@@ -194,19 +259,29 @@ pub fn explain(failure: &Failure, opts: &SimOptions, replay: &str) -> String {
 }
 
 /// Runs one seed, printing its profile; on failure returns the full report (see [`explain`]).
-pub fn run_seed(seed: u64, opts: &SimOptions, replay: &str) -> Result<u64, String> {
+/// With `tolerate_known`, a failure that is a [known core-sm bug](KNOWN_CORE_BUGS) is printed
+/// and counted as a pass.
+pub fn run_seed(seed: u64, opts: &SimOptions, replay: &str, tolerate_known: bool) -> Result<u64, String> {
     let mut sim = Sim::new(seed, opts.clone());
     println!("seed {seed}: {}", sim.profile());
     match sim.run() {
         Ok(stats) => Ok(stats.steps),
-        Err(f) => Err(explain(&f, opts, replay)),
+        Err(f) => match known_core_bug(&f) {
+            Some(bug) if tolerate_known => {
+                println!("seed {seed}: KNOWN CORE BUG, not failing the run: {}\n  {f}\n  {replay}", bug.what);
+                Ok(f.step)
+            }
+            _ => Err(explain(&f, opts, replay)),
+        },
     }
 }
 
 /// Runs every seed (or only `SIM_SEED`), stopping at the first failure, whose report (ending
-/// with the replay command) is the error.
+/// with the replay command) is the error. Known core-sm bugs are tolerated except when
+/// replaying one seed with `SIM_SEED`.
 pub fn run_seeds(seeds: &[u64], opts: &SimOptions, replay: Replay) -> Result<Totals, String> {
-    let seeds: Vec<u64> = env_seed().map_or_else(|| seeds.to_vec(), |s| vec![s]);
+    let replaying = env_seed();
+    let seeds: Vec<u64> = replaying.map_or_else(|| seeds.to_vec(), |s| vec![s]);
     println!(
         "sim: {} seed(s); replay one with: {}",
         seeds.len(),
@@ -214,7 +289,7 @@ pub fn run_seeds(seeds: &[u64], opts: &SimOptions, replay: Replay) -> Result<Tot
     );
     let mut totals = Totals::default();
     for seed in seeds {
-        totals.steps += run_seed(seed, opts, &replay.command(seed))?;
+        totals.steps += run_seed(seed, opts, &replay.command(seed), replaying.is_none())?;
         totals.seeds += 1;
     }
     Ok(totals)

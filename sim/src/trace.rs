@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use core_sm::{EngineCommand, EngineEvent, Input, Output, StorageResult, ThreadId, TurnId};
+use core_sm::{
+    EngineCommand, EngineEvent, EngineRequest, Input, Output, RequestOutcome, StorageResult, ThreadId, TurnId,
+};
 
 use crate::oracle::scan::{Kind, Status, Summary};
 use crate::world::EPOCH_MS;
@@ -112,9 +114,16 @@ impl Trace {
                 let turn = event.turn_id().map_or(0, |t| t.0.as_u128() as u64);
                 self.mix(0x400 | tag << 8 | (thread_id.0.as_u128() as u64) << 16);
                 self.mix(turn);
+                let key = match event {
+                    EngineEvent::Request { key, .. } | EngineEvent::NetworkAttempt { key, .. } => {
+                        self.mix(key.0);
+                        format!(" key={}", key.0)
+                    }
+                    _ => String::new(),
+                };
                 self.line(|| {
                     let turn = event.turn_id().map(tu).unwrap_or_default();
-                    format!("{at:>8} engine {} {name} {turn}", th(*thread_id))
+                    format!("{at:>8} engine {} {name}{key} {turn}", th(*thread_id))
                 });
             }
             Input::Storage(result) => {
@@ -154,7 +163,18 @@ impl Trace {
             Output::Engine { thread_id, command } => {
                 let (tag, name) = command_tag(command);
                 self.mix(0x900 ^ tag ^ (thread_id.0.as_u128() as u64) << 8);
-                self.line(|| format!("{at:>8} command {} {name}", th(*thread_id)));
+                let detail = match command {
+                    EngineCommand::RequestResolved { key, outcome } => {
+                        self.mix(key.0);
+                        format!(" key={} {}", key.0, outcome_word(outcome))
+                    }
+                    EngineCommand::NetworkVerdict { key, verdict } => {
+                        self.mix(key.0 << 1 | u64::from(verdict.is_ok()));
+                        format!(" key={} {}", key.0, if verdict.is_ok() { "allow" } else { "deny" })
+                    }
+                    _ => String::new(),
+                };
+                self.line(|| format!("{at:>8} command {} {name}{detail}", th(*thread_id)));
             }
             Output::Persist { thread_id, .. } => {
                 self.mix(0xA00 ^ thread_id.0.as_u128() as u64);
@@ -268,7 +288,37 @@ fn event_tag(event: &EngineEvent) -> (u64, &'static str) {
         EngineEvent::TurnCompleted { .. } => (8, "TurnCompleted"),
         EngineEvent::TurnAborted { .. } => (9, "TurnAborted"),
         EngineEvent::TurnFailed { .. } => (10, "TurnFailed"),
-        _ => (11, "Other"),
+        EngineEvent::Request { request, .. } => match request {
+            EngineRequest::CommandApproval { approval_id: None, .. } => (11, "Request:command"),
+            EngineRequest::CommandApproval { .. } => (12, "Request:sub-command"),
+            EngineRequest::FileChangeApproval { .. } => (13, "Request:fileChange"),
+            EngineRequest::Permissions { .. } => (14, "Request:permissions"),
+            EngineRequest::UserInput { .. } => (15, "Request:userInput"),
+            EngineRequest::DynamicToolCall { .. } => (16, "Request:toolCall"),
+            EngineRequest::Elicitation { .. } => (17, "Request:elicitation"),
+            EngineRequest::AuthRefresh { .. } => (18, "Request:authRefresh"),
+            _ => (19, "Request:other"),
+        },
+        EngineEvent::NetworkAttempt { .. } => (20, "NetworkAttempt"),
+        _ => (21, "Other"),
+    }
+}
+
+/// A request outcome as a short word.
+fn outcome_word(outcome: &RequestOutcome) -> String {
+    match outcome {
+        RequestOutcome::Command(d) => format!("command:{d:?}"),
+        RequestOutcome::FileChange(d) => format!("fileChange:{d:?}"),
+        RequestOutcome::Permissions { scope, .. } => format!("permissions:{scope:?}"),
+        RequestOutcome::UserInput(a) => format!("userInput:{}", a.len()),
+        RequestOutcome::DynamicTool { success, .. } => format!("tool:{success}"),
+        RequestOutcome::Elicitation { action, .. } => format!("elicitation:{action:?}"),
+        RequestOutcome::AuthTokens { .. } => "tokens".into(),
+        RequestOutcome::ClientError { code, .. } => format!("client-error:{code}"),
+        RequestOutcome::Malformed { .. } => "malformed".into(),
+        RequestOutcome::AuthFailed { .. } => "auth-failed".into(),
+        RequestOutcome::Abandoned => "abandoned".into(),
+        _ => "other".into(),
     }
 }
 
@@ -279,6 +329,8 @@ fn command_tag(command: &EngineCommand) -> (u64, &'static str) {
         EngineCommand::Steer { .. } => (3, "Steer"),
         EngineCommand::Interrupt { .. } => (4, "Interrupt"),
         EngineCommand::CloseThread => (5, "CloseThread"),
-        _ => (6, "Other"),
+        EngineCommand::RequestResolved { .. } => (6, "RequestResolved"),
+        EngineCommand::NetworkVerdict { .. } => (7, "NetworkVerdict"),
+        _ => (8, "Other"),
     }
 }

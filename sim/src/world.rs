@@ -3,14 +3,14 @@
 //! `Sim::feed`, which shows it to the oracle, hands it to the machine, routes and checks
 //! every output, and mixes everything into the trace.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use core_sm::{
     ConnectionId, EngineCommand, EngineEvent, Input, Machine, MachineConfig, Output, StorageResult, ThreadId,
     Timestamp,
 };
 
-use crate::actions::{self, Action, ClientOp};
+use crate::actions::{self, Action, ClientOp, Reply};
 use crate::clients::Client;
 use crate::engine::{Due, FakeEngine};
 use crate::faults::FaultProfile;
@@ -27,6 +27,9 @@ const LIVENESS_STEP_BOUND: u64 = 200_000;
 
 /// Driver iterations of calm behaviour before the final drain.
 const CALM_ACTIONS: usize = 60;
+
+/// How far the drain looks ahead for machine deadlines (a token refresh times out in 10 s).
+const AUTH_REFRESH_WAIT_MS: u64 = 15_000;
 
 /// How a run is set up beyond its seed.
 #[derive(Clone, Debug, Default)]
@@ -71,6 +74,14 @@ enum Event {
         generation: u64,
         result: StorageResult,
         first: bool,
+    },
+    /// A client answers a server request it received (liveness phase: clients answer
+    /// everything, after a moment's thought).
+    Answer {
+        generation: u64,
+        client: usize,
+        conn: ConnectionId,
+        id: i64,
     },
 }
 
@@ -136,6 +147,9 @@ pub struct Sim {
     phase: &'static str,
     /// Inputs fed so far, with the machine generation they went to (if recording).
     inputs: Vec<(u64, Timestamp, Input)>,
+    /// Server request ids seen on the wire since the last restart, with the step that first
+    /// sent each (later sends are replays).
+    request_ids: BTreeMap<i64, u64>,
 }
 
 /// A seed for the machine's own id generator, different per restart.
@@ -186,6 +200,7 @@ impl Sim {
             coverage: Coverage::default(),
             phase: "faults",
             inputs: Vec::new(),
+            request_ids: BTreeMap::new(),
         }
     }
 
@@ -245,7 +260,7 @@ impl Sim {
     /// Applies one action.
     pub fn apply(&mut self, action: &Action) -> Result<(), Box<Failure>> {
         match action {
-            Action::Restart => self.restart(),
+            Action::Restart => self.restart()?,
             Action::Deliver { n } => {
                 for _ in 0..*n {
                     if !self.deliver_next()? {
@@ -296,6 +311,7 @@ impl Sim {
                 self.remember_closed(conn);
                 self.feed(Input::ConnectionClosed { conn })
             }
+            ClientOp::Answer { pick, reply } => self.answer(i, *pick, *reply),
             ClientOp::ResumeAll => {
                 let Some(conn) = self.clients[i].conn else {
                     return Ok(());
@@ -324,6 +340,61 @@ impl Sim {
         }
     }
 
+    /// Client `i` answers a server request as `reply` says (see [`Reply`]).
+    fn answer(&mut self, i: usize, pick: u8, reply: Reply) -> Result<(), Box<Failure>> {
+        let Some(conn) = self.clients[i].conn else {
+            return Ok(());
+        };
+        let id = match reply {
+            Reply::Late => self.clients[i].pick_settled(pick),
+            Reply::Foreign => {
+                let held: Vec<i64> = self
+                    .clients
+                    .iter()
+                    .filter(|c| c.index != i)
+                    .flat_map(|c| c.server_requests.keys().copied())
+                    .filter(|id| !self.clients[i].server_requests.contains_key(id))
+                    .collect();
+                (!held.is_empty()).then(|| held[usize::from(pick) % held.len()])
+            }
+            // Past every id sent so far: possibly one the server will use later.
+            Reply::Unknown => {
+                Some(self.request_ids.keys().next_back().map_or(0, |m| m + 1) + i64::from(pick % 3))
+            }
+            _ => self.clients[i].pick_server_request(pick),
+        };
+        let Some(id) = id else {
+            return Ok(());
+        };
+        if !matches!(reply, Reply::Accept | Reply::AcceptForSession | Reply::Decline | Reply::Cancel) {
+            self.coverage.stray_answers += 1;
+        }
+        for text in self.clients[i].answer(id, reply, pick) {
+            self.coverage.answers += 1;
+            self.feed(Input::Frame { conn, text })?;
+        }
+        Ok(())
+    }
+
+    /// In the liveness phase a client answers what it receives: mostly yes, sometimes no,
+    /// now and then a cancel, an error or garbage; all of them let the turn go on.
+    fn calm_reply(&mut self) -> Reply {
+        match self.rng.clients.u8(..100) {
+            0..=44 => Reply::Accept,
+            45..=69 => Reply::AcceptForSession,
+            70..=89 => Reply::Decline,
+            90..=93 => Reply::Cancel,
+            94..=96 => Reply::Error,
+            _ => Reply::Malformed,
+        }
+    }
+
+    /// Schedules client `i`'s answer to request `id` received on `conn`.
+    fn schedule_answer(&mut self, i: usize, conn: ConnectionId, id: i64) {
+        let at = self.now + self.rng.clients.u64(1..60);
+        self.schedule(at, Event::Answer { generation: self.generation, client: i, conn, id });
+    }
+
     fn remember_closed(&mut self, conn: ConnectionId) {
         if self.closed_conns.len() >= 8 {
             self.closed_conns.remove(0);
@@ -332,8 +403,13 @@ impl Sim {
     }
 
     /// The server restarts: a fresh machine over the same storage, every connection gone,
-    /// everything in flight lost.
-    fn restart(&mut self) {
+    /// everything in flight lost. Half the time it is a graceful restart: the old machine is
+    /// shut down first (pending requests dropped silently, threads closed, connections closed),
+    /// with the oracle watching.
+    fn restart(&mut self) -> Result<(), Box<Failure>> {
+        if self.rng.faults.bool() {
+            self.feed(Input::Shutdown)?;
+        }
         self.generation += 1;
         self.coverage.restarts += 1;
         self.trace.mix(0xEE00 + self.generation);
@@ -347,8 +423,10 @@ impl Sim {
         self.engine.clear();
         self.storage.drop_pending();
         self.queue.clear();
+        self.request_ids.clear();
         self.machine = Machine::new(self.machine_config(self.generation));
         self.oracle.restart();
+        Ok(())
     }
 
     fn schedule(&mut self, at: u64, event: Event) {
@@ -366,7 +444,9 @@ impl Sim {
             Event::Engine { generation, thread, epoch } if generation == self.generation => {
                 match self.engine.due(thread, epoch) {
                     Due::Current(event) => {
-                        if self.rng.faults.f64() < self.active.engine_duplicate {
+                        // Requests are never duplicated: their keys are unique by contract.
+                        let duplicate = self.rng.faults.f64() < self.active.engine_duplicate;
+                        if duplicate && !crate::engine::is_request(&event) {
                             let again = event.clone();
                             self.feed(Input::Engine { thread_id: thread, event })?;
                             self.feed(Input::Engine { thread_id: thread, event: again })?;
@@ -382,6 +462,20 @@ impl Sim {
                 }
             }
             Event::Engine { .. } => {}
+            Event::Answer { generation, client, conn, id } => {
+                let c = &self.clients[client];
+                if generation == self.generation
+                    && c.conn == Some(conn)
+                    && c.server_requests.contains_key(&id)
+                {
+                    let reply = self.calm_reply();
+                    let pick = self.rng.clients.u8(..);
+                    for text in self.clients[client].answer(id, reply, pick) {
+                        self.coverage.answers += 1;
+                        self.feed(Input::Frame { conn, text })?;
+                    }
+                }
+            }
             Event::Storage { generation, result, first } => {
                 if generation == self.generation {
                     if first {
@@ -425,6 +519,8 @@ impl Sim {
                 EngineEvent::TurnCompleted { .. } => self.coverage.turns_completed += 1,
                 EngineEvent::TurnAborted { .. } => self.coverage.turns_interrupted += 1,
                 EngineEvent::TurnFailed { .. } => self.coverage.turns_failed += 1,
+                EngineEvent::Request { .. } => self.coverage.engine_requests += 1,
+                EngineEvent::NetworkAttempt { .. } => self.coverage.network_attempts += 1,
                 _ => {}
             },
             Input::Storage(r) => match r {
@@ -459,31 +555,62 @@ impl Sim {
     fn route(&mut self, out: Output) {
         match out {
             Output::Send { conn, .. } => {
+                let mut request = None;
                 if let Some(s) = self.oracle.last_summary() {
                     match s.kind {
                         crate::oracle::scan::Kind::ErrorReply => self.coverage.error_replies += 1,
                         crate::oracle::scan::Kind::Reply if s.status.is_some_and(|st| st.is_active()) => {
                             self.coverage.resumed_mid_turn += 1
                         }
+                        crate::oracle::scan::Kind::Request => {
+                            if let Some(core_sm::wire::RequestId::Integer(id)) = s.id {
+                                request = Some(id);
+                                let step = self.steps;
+                                let first = *self.request_ids.entry(id).or_insert(step);
+                                if first == step {
+                                    self.coverage.server_requests_sent += 1;
+                                } else {
+                                    self.coverage.requests_replayed += 1;
+                                }
+                            }
+                        }
+                        crate::oracle::scan::Kind::Notification if s.method() == "serverRequest/resolved" => {
+                            self.coverage.resolved_notifications += 1
+                        }
                         _ => {}
                     }
                 }
-                if let (Some(c), Some(s)) =
-                    (self.clients.iter_mut().find(|c| c.conn == Some(conn)), self.oracle.last_summary())
-                {
-                    c.learn(s);
+                let i = self.clients.iter().position(|c| c.conn == Some(conn));
+                if let (Some(i), Some(s)) = (i, self.oracle.last_summary()) {
+                    self.clients[i].learn(s);
+                    // Faults over, clients answer whatever they receive.
+                    if let (Some(id), false) = (request, self.phase == "faults") {
+                        self.schedule_answer(i, conn, id);
+                    }
                 }
             }
             Output::Close { conn } => {
                 if let Some(c) = self.clients.iter_mut().find(|c| c.conn == Some(conn)) {
                     c.disconnected();
+                    self.remember_closed(conn);
                 }
             }
             Output::Engine { thread_id, command } => {
-                match command {
+                match &command {
                     EngineCommand::Steer { .. } => self.coverage.steers += 1,
                     EngineCommand::Interrupt { .. } => self.coverage.interrupts += 1,
                     EngineCommand::CloseThread => self.coverage.unloads += 1,
+                    EngineCommand::RequestResolved {
+                        outcome: core_sm::RequestOutcome::Abandoned, ..
+                    } => self.coverage.requests_abandoned += 1,
+                    EngineCommand::RequestResolved { .. } => self.coverage.requests_resolved += 1,
+                    EngineCommand::NetworkVerdict { verdict, .. } => {
+                        if verdict.is_ok() {
+                            self.coverage.network_allowed += 1
+                        } else {
+                            self.coverage.network_denied += 1
+                        }
+                    }
                     _ => {}
                 }
                 let planned =
@@ -506,8 +633,10 @@ impl Sim {
         }
     }
 
-    /// Faults stop; every client reconnects, initializes and resumes, behaves for a while;
-    /// then everything in flight drains and the run must be quiescent.
+    /// Faults stop; every client reconnects, initializes and resumes, behaves for a while,
+    /// answering every server request it receives; orphaned threads are resumed by a client;
+    /// then everything in flight drains (token refreshes nobody answers time out) and the run
+    /// must be quiescent.
     fn liveness(&mut self, calm_actions: usize) -> Result<RunStats, Box<Failure>> {
         self.phase = "liveness";
         self.active = self.profile.calm();
@@ -521,16 +650,34 @@ impl Sim {
                 self.apply(&Action::Client { client, op })?;
             }
             self.apply(&Action::Client { client, op: ClientOp::ResumeAll })?;
+            // What it still holds from before, it answers now.
+            let held: Vec<i64> = self.clients[i].server_requests.keys().copied().collect();
+            if let Some(conn) = self.clients[i].conn {
+                for id in held {
+                    self.schedule_answer(i, conn, id);
+                }
+            }
         }
         for _ in 0..calm_actions {
             let action = actions::draw(&mut self.rng.driver, &self.active, &self.clients, self.queue.len());
             self.apply(&action)?;
         }
         self.phase = "drain";
+        self.adopt_orphans()?;
         let bound = self.steps + LIVENESS_STEP_BOUND;
-        while self.deliver_next()? {
+        loop {
             if self.steps > bound {
                 return Err(self.liveness_failure("the event queue did not drain"));
+            }
+            if self.deliver_next()? {
+                continue;
+            }
+            // Nothing scheduled: a token refresh nobody answers still waits for its timeout.
+            match self.machine.poll_timeout() {
+                Some(deadline) if deadline.0 <= self.now + AUTH_REFRESH_WAIT_MS => {
+                    self.advance_to(deadline.0)?
+                }
+                _ => break,
             }
         }
         // Let idle threads unload too, then check nothing is left.
@@ -564,11 +711,42 @@ impl Sim {
         })
     }
 
+    /// Before the final drain, a client resumes every thread that has pending requests or a
+    /// turn in the engine but no subscriber (its client unsubscribed or never came back), as
+    /// a user opening the app would: the replays reach it and it answers them.
+    fn adopt_orphans(&mut self) -> Result<(), Box<Failure>> {
+        let mut threads: BTreeSet<core_sm::ThreadId> =
+            self.machine.pending_requests().into_iter().map(|(_, t)| t).collect();
+        threads.extend(self.engine.busy().into_iter().map(|(t, _)| t));
+        let Some(i) = self.clients.iter().position(|c| c.conn.is_some() && c.initialized) else {
+            return Ok(());
+        };
+        let conn = self.clients[i].conn.expect("connected");
+        // Subscriptions as the frames show them (what the clients can know).
+        let subscribed: BTreeSet<core_sm::ThreadId> =
+            self.oracle.subscriptions().into_values().flatten().collect();
+        for t in threads {
+            let loaded = self.machine.thread_status(t) != core_sm::wire::ThreadStatus::NotLoaded;
+            if loaded && !subscribed.contains(&t) {
+                let id = self.next_request;
+                self.next_request += 1;
+                self.clients[i].outstanding.insert(id, ("thread/resume", Some(t)));
+                let text = format!(r#"{{"id":{id},"method":"thread/resume","params":{{"threadId":"{t}"}}}}"#);
+                self.feed(Input::Frame { conn, text })?;
+            }
+        }
+        Ok(())
+    }
+
     fn liveness_failure(&self, what: &str) -> Box<Failure> {
         let mut detail = what.to_owned();
         let pending = self.oracle.pending();
         if !pending.is_empty() {
             detail.push_str(&format!("; unanswered: {}", pending.join(", ")));
+        }
+        let requests = self.oracle.pending_server_requests();
+        if !requests.is_empty() {
+            detail.push_str(&format!("; pending: {}", requests.join(", ")));
         }
         self.failure(Violation::new("liveness", detail))
     }

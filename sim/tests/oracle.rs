@@ -241,3 +241,170 @@ fn a_wrong_timestamp_and_broken_json_are_invariant_0() {
     };
     expect(Box::new(tamper), "0-frame-is-valid-json");
 }
+
+// Server requests (invariants 3, 4 and 7): a command approval, a resume that replays it, two
+// network attempts sharing one prompt, answers, a session-allowed destination, the turn's end.
+
+fn command_request() -> core_sm::EngineRequest {
+    core_sm::EngineRequest::CommandApproval {
+        item: ItemKey(7),
+        approval_id: None,
+        command: "make".into(),
+        cwd: "/repo".into(),
+        command_actions: Vec::new(),
+        reason: None,
+        available_decisions: None,
+        proposed_execpolicy_amendment: None,
+    }
+}
+
+fn attempt(turn: TurnId, key: u64, host: &str) -> EngineEvent {
+    EngineEvent::NetworkAttempt {
+        turn_id: turn,
+        key: core_sm::RequestKey(key),
+        host: host.into(),
+        protocol: core_sm::wire::server_requests::NetworkProtocol::Https,
+        port: 443,
+    }
+}
+
+/// Returns the first violation of the request scenario under `tamper`.
+fn request_scenario(tamper: Tamper) -> Option<Violation> {
+    let mut h = Harness::new(tamper);
+    let run = |h: &mut Harness| -> Result<(), Violation> {
+        for conn in [1, 2] {
+            h.step(Input::ConnectionOpened { conn: ConnectionId(conn) })?;
+            h.frame(
+                conn,
+                r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#,
+            )?;
+        }
+        h.frame(1, r#"{"id":2,"method":"thread/start","params":{}}"#)?;
+        let thread = ThreadId::parse(&h.last_id(r#""thread":{"id""#)).expect("thread id");
+        let start = format!(
+            r#"{{"id":3,"method":"turn/start","params":{{"threadId":"{thread}","input":[{{"type":"text","text":"hi"}}]}}}}"#
+        );
+        h.frame(1, &start)?;
+        let turn = TurnId::parse(&h.last_id(r#""turn":{"id""#)).expect("turn id");
+        let engine = |h: &mut Harness, event| h.step(Input::Engine { thread_id: thread, event });
+        engine(h, EngineEvent::TurnStarted { turn_id: turn })?;
+        let request = command_request();
+        engine(h, EngineEvent::Request { turn_id: turn, key: core_sm::RequestKey(1), request })?;
+        h.frame(2, &format!(r#"{{"id":2,"method":"thread/resume","params":{{"threadId":"{thread}"}}}}"#))?;
+        engine(h, attempt(turn, 2, "a.com"))?;
+        engine(h, attempt(turn, 3, "A.com"))?;
+        h.frame(1, r#"{"id":0,"result":{"decision":"accept"}}"#)?;
+        h.frame(2, r#"{"id":1,"result":{"decision":"acceptForSession"}}"#)?;
+        engine(h, attempt(turn, 4, "a.com"))?;
+        engine(h, EngineEvent::TurnCompleted { turn_id: turn })?;
+        h.oracle.check_quiescent(&h.machine)
+    };
+    run(&mut h).err()
+}
+
+fn expect_requests(tamper: Tamper, invariant: &str) {
+    let got = request_scenario(tamper).unwrap_or_else(|| panic!("tampering went unnoticed ({invariant})"));
+    assert_eq!(got.invariant, invariant, "{got}");
+}
+
+fn is_request_frame(out: &Output) -> bool {
+    matches!(out, Output::Send { frame, .. } if frame.starts_with(r#"{"id":"#) && frame.contains(r#""method":"#))
+}
+
+#[test]
+fn an_untouched_request_run_is_clean() {
+    assert_eq!(request_scenario(Box::new(|outs| outs)), None);
+}
+
+#[test]
+fn a_lost_resolved_notification_is_invariant_3() {
+    let tamper = |outs: Vec<Output>| {
+        outs.into_iter()
+            .filter(|o| {
+                !(method_is(o, "serverRequest/resolved")
+                    && matches!(o, Output::Send { conn, .. } if conn.0 == 2))
+            })
+            .collect()
+    };
+    expect_requests(Box::new(tamper), "3-resolved-notification-with-resolution");
+}
+
+#[test]
+fn a_lost_or_doubled_engine_resolution_is_invariant_3() {
+    let resolved = |o: &Output| {
+        matches!(o, Output::Engine { command: core_sm::EngineCommand::RequestResolved { .. }, .. })
+    };
+    let tamper = move |outs: Vec<Output>| outs.into_iter().filter(|o| !resolved(o)).collect();
+    expect_requests(Box::new(tamper), "3-engine-told-once-per-request");
+    let tamper = move |outs: Vec<Output>| {
+        outs.into_iter().flat_map(|o| if resolved(&o) { vec![o.clone(), o] } else { vec![o] }).collect()
+    };
+    expect_requests(Box::new(tamper), "3-engine-told-once-per-request");
+}
+
+#[test]
+fn a_request_sent_again_after_resolution_is_invariant_3() {
+    // The first request frame, sent again one step after its resolution was announced.
+    let (mut request, mut armed): (Option<Output>, bool) = (None, false);
+    let tamper = move |outs: Vec<Output>| {
+        let mut v = Vec::new();
+        if armed {
+            v.extend(request.take());
+        }
+        for o in outs {
+            if is_request_frame(&o) && request.is_none() && !armed {
+                request = Some(o.clone());
+            }
+            armed |= method_is(&o, "serverRequest/resolved");
+            v.push(o);
+        }
+        v
+    };
+    expect_requests(Box::new(tamper), "3-resolved-request-never-resent");
+}
+
+#[test]
+fn a_skipped_request_id_is_invariant_3() {
+    let tamper = |outs: Vec<Output>| {
+        edit_all(outs, |f| {
+            if f.starts_with(r#"{"id":0,"method""#) {
+                f.replacen(r#"{"id":0"#, r#"{"id":5"#, 1)
+            } else {
+                f.to_owned()
+            }
+        })
+    };
+    expect_requests(Box::new(tamper), "3-server-request-ids-one-counter-from-0");
+}
+
+#[test]
+fn a_wrong_waiting_flag_is_invariant_3() {
+    let tamper = |outs: Vec<Output>| edit_all(outs, |f| f.replace("waitingOnApproval", "waitingOnUserInput"));
+    expect_requests(Box::new(tamper), "3-status-flags-match-pending-requests");
+}
+
+#[test]
+fn a_missing_replay_is_invariant_4() {
+    let mut resumed = false;
+    let tamper = move |outs: Vec<Output>| {
+        outs.into_iter()
+            .filter(|o| {
+                if matches!(o, Output::Send { conn, frame } if conn.0 == 2 && frame.starts_with(r#"{"id":2,"result""#)) {
+                    resumed = true;
+                }
+                !(resumed && is_request_frame(o) && matches!(o, Output::Send { conn, .. } if conn.0 == 2))
+            })
+            .collect()
+    };
+    expect_requests(Box::new(tamper), "4-resume-replays-pending-requests");
+}
+
+#[test]
+fn a_lost_network_verdict_is_invariant_7() {
+    let tamper = |outs: Vec<Output>| {
+        outs.into_iter()
+            .filter(|o| !matches!(o, Output::Engine { command: core_sm::EngineCommand::NetworkVerdict { key, .. }, .. } if key.0 == 3))
+            .collect()
+    };
+    expect_requests(Box::new(tamper), "7-every-network-attempt-gets-one-verdict");
+}

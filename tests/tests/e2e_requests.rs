@@ -196,8 +196,7 @@ fn permissions_user_input_and_elicitation() {
 
 #[test]
 fn dynamic_tool_calls() {
-    let tools =
-        json!([{"type": "function", "name": "lookup_issue", "description": "Find an issue", "inputSchema": {"type": "object"}}]);
+    let tools = json!([{"type": "function", "name": "lookup_issue", "description": "Find an issue", "inputSchema": {"type": "object"}}]);
     let (mut s, t) = session(json!({"dynamicTools": tools}));
     let req = turn_until_request(&mut s, &t, r#"/tool lookup_issue {"number": 42}"#);
     assert_eq!(req["method"], "item/tool/call");

@@ -4,7 +4,7 @@
 //! checked by kind: notifications and server requests by method, results by the method of the
 //! request they answer, errors by the error shape.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use core_sm::{ConnectionId, Input, Machine, Output};
 use serde_json::Value;
@@ -25,8 +25,9 @@ fn simulator_frames_are_schema_valid() {
         }
         let mut generation = None;
         let mut machine = None;
-        // Per connection: request id (as JSON text) -> method, for the requests it sent.
-        let mut asked: BTreeMap<ConnectionId, BTreeMap<String, String>> = BTreeMap::new();
+        // Per connection: request id (as JSON text) -> methods of the requests it sent with that id,
+        // oldest first (the simulator sometimes reuses an id before the first reply).
+        let mut asked: BTreeMap<ConnectionId, BTreeMap<String, VecDeque<String>>> = BTreeMap::new();
         for (gen, now, input) in sim.recorded_inputs() {
             if generation != Some(*gen) {
                 generation = Some(*gen);
@@ -43,7 +44,12 @@ fn simulator_frames_are_schema_valid() {
                         if let (Some(id), Some(method)) =
                             (v.get("id"), v.get("method").and_then(Value::as_str))
                         {
-                            asked.entry(*conn).or_default().insert(id.to_string(), method.to_owned());
+                            asked
+                                .entry(*conn)
+                                .or_default()
+                                .entry(id.to_string())
+                                .or_default()
+                                .push_back(method.to_owned());
                         }
                     }
                 }
@@ -61,8 +67,12 @@ fn simulator_frames_are_schema_valid() {
                 } else if v.get("error").is_some() {
                     schema.validate_error_response(&v)
                 } else {
-                    match asked.get(&conn).and_then(|a| a.get(&v["id"].to_string())) {
-                        Some(method) => schema.validate_response(method, &v),
+                    match asked
+                        .get_mut(&conn)
+                        .and_then(|a| a.get_mut(&v["id"].to_string()))
+                        .and_then(VecDeque::pop_front)
+                    {
+                        Some(method) => schema.validate_response(&method, &v),
                         None => {
                             failures.push(format!(
                                 "seed {seed}: result for an id the connection never used: {v}"

@@ -30,8 +30,47 @@ pub const ITEM_PAIRS: &str = "2-item-started-then-completed-once";
 /// At quiescence, every turn `turn/start` accepted has ended and every turn a subscriber
 /// watched has completed.
 pub const TURN_NEVER_COMPLETED: &str = "2-started-turn-completes";
-/// Server requests go to initialized subscribers with integer ids (grows with invariant 3).
+/// A new server request goes, with one id, to every initialized subscriber of its thread at
+/// that moment (token refreshes: every initialized connection), and only to them.
 pub const SERVER_REQUEST_ROUTING: &str = "3-server-request-routing";
+/// Server request ids are integers from one counter starting at 0, one per request, strictly
+/// increasing (per machine: a restarted server counts from 0 again).
+pub const SERVER_REQUEST_IDS: &str = "3-server-request-ids-one-counter-from-0";
+/// A request is what the engine asked for: its method, thread, network prompt item id.
+pub const SERVER_REQUEST_MATCHES_ENGINE: &str = "3-server-request-matches-engine-request";
+/// Every server request leaves the pending set exactly once: the first answer from a
+/// connection that received it, a turn transition, a teardown, or a token refresh's timeout.
+pub const RESOLVED_EXACTLY_ONCE: &str = "3-request-resolved-exactly-once";
+/// `serverRequest/resolved` comes exactly in the step an answer or turn transition resolves a
+/// request, to every current subscriber, never for `item/tool/call` or token refreshes, never
+/// on teardown.
+pub const RESOLVED_NOTIFICATION: &str = "3-resolved-notification-with-resolution";
+/// `serverRequest/resolved` never precedes the request on a connection.
+pub const RESOLVED_AFTER_REQUEST: &str = "3-resolved-never-precedes-request";
+/// A resolved request is never sent again (no replay after resolution).
+pub const RESOLVED_NEVER_RESENT: &str = "3-resolved-request-never-resent";
+/// The engine is told exactly once per request key (`Abandoned` exactly for turn
+/// transitions, the client's decision for answers), never for a key it did not ask (a thread
+/// reopened after an unload has a new engine, which did not ask the old one's keys), and every
+/// engine request is answered at once or opens a request.
+pub const ENGINE_TOLD_ONCE: &str = "3-engine-told-once-per-request";
+/// The flags of every announced status agree with the thread's pending requests, and flag
+/// changes are announced.
+pub const STATUS_FLAGS: &str = "3-status-flags-match-pending-requests";
+/// At quiescence no request is pending and the engine waits for nothing.
+pub const EVERY_REQUEST_RESOLVED: &str = "3-every-request-resolved-at-quiescence";
+/// After a `thread/resume` reply the resumer receives every pending request of the thread:
+/// original ids, ascending, identical frames; requests are re-sent only then.
+pub const REPLAY_ON_RESUME: &str = "4-resume-replays-pending-requests";
+/// At most one outstanding network prompt per (host lowercased, protocol, port) per thread.
+pub const ONE_NETWORK_PROMPT: &str = "7-one-network-prompt-per-destination";
+/// A destination allowed (or denied) for the session is answered without a prompt while
+/// the thread stays loaded.
+pub const NETWORK_SESSION_DECISION: &str = "7-session-decision-never-prompts-again";
+/// Every network attempt gets exactly one verdict, matching the decision that released it.
+pub const NETWORK_ONE_VERDICT: &str = "7-every-network-attempt-gets-one-verdict";
+/// Not the machine's: the driver (engine) reused a request key within a thread.
+pub const DRIVER_KEYS_UNIQUE: &str = "driver-engine-request-keys-unique";
 /// Replies go only to the connection that sent the request.
 pub const RESPONSE_TO_REQUESTER: &str = "5-response-only-to-requester";
 /// Thread events go only to the thread's current subscribers.

@@ -19,8 +19,10 @@
 //! ```
 //!
 //! Besides the frames it may read the machine's public accessors (`thread_status`,
-//! `loaded_threads`, `thread_subscribers`). Every violation carries an invariant name from
-//! [`inv`]; the leading number is the invariant's number in the simulator's specification.
+//! `loaded_threads`, `thread_subscribers`, `pending_requests`). Every violation carries an
+//! invariant name from [`inv`]; the leading number is the invariant's number in the
+//! simulator's specification. Server requests (invariants 3, 4 and 7) live in
+//! `server_requests`.
 
 mod conn;
 pub mod inv;
@@ -226,6 +228,7 @@ impl Oracle {
         self.scope = Scope::All;
         self.fresh = None;
         self.engine_turn = None;
+        self.requests.begin_step(self.now);
         match input {
             Input::ConnectionOpened { conn } => {
                 // Reopening an open id resets it in the machine too.
@@ -248,6 +251,7 @@ impl Oracle {
                 };
                 match (s.kind, &s.id) {
                     (Kind::Request, Some(id)) => {
+                        self.requests.on_client_request(s);
                         self.fresh = Some((*conn, id.clone()));
                         c.add_pending(
                             id.clone(),
@@ -259,7 +263,11 @@ impl Oracle {
                         )
                     }
                     (Kind::Reply | Kind::ErrorReply, Some(RequestId::Integer(id))) => {
-                        self.requests.on_answer(*conn, *id)
+                        // An answer resolves a server request: its thread's status may change.
+                        if let Some(t) = self.requests.thread_of(*id) {
+                            self.scope = Scope::One(t);
+                        }
+                        self.requests.on_answer(*conn, *id, text)
                     }
                     _ => {}
                 }
@@ -275,6 +283,7 @@ impl Oracle {
             }
             Input::Engine { thread_id, event } => {
                 self.scope = Scope::One(*thread_id);
+                self.requests.on_engine_event(*thread_id, event)?;
                 let end = match event {
                     EngineEvent::TurnCompleted { turn_id } => Some((*turn_id, TurnState::Completed)),
                     EngineEvent::TurnAborted { turn_id } => Some((*turn_id, TurnState::Interrupted)),
@@ -289,6 +298,8 @@ impl Oracle {
                     self.engine_turn = Some((*turn_id, None));
                 }
             }
+            Input::Tick => self.requests.on_tick(),
+            Input::Shutdown => self.requests.on_shutdown(),
             _ => {}
         }
         Ok(())
@@ -301,6 +312,7 @@ impl Oracle {
     fn drop_conn(&mut self, conn: ConnectionId) {
         if let Some(c) = self.conns.remove(&conn) {
             self.closing -= c.threads.values().filter(|t| t.closing).count();
+            self.requests.on_conn_gone(conn);
         }
     }
 
@@ -315,6 +327,7 @@ impl Oracle {
             Output::Engine { thread_id, command } => {
                 self.flush_group()?;
                 self.watch(*thread_id);
+                self.requests.on_command(*thread_id, command)?;
                 if matches!(command, EngineCommand::CloseThread) {
                     // Unloaded: every subscription to the thread ends.
                     for c in self.conns.values_mut() {
@@ -368,7 +381,7 @@ impl Oracle {
                 let c = &self.conns[&conn];
                 let subscribed = s.thread_id.map(|t| c.subs.contains(&t));
                 let initialized = c.initialized;
-                self.requests.on_request(conn, s, initialized, subscribed)
+                self.requests.on_request(conn, frame, s, initialized, subscribed)
             }
             Kind::Other => {
                 Err(Violation::new(inv::FRAME_SHAPE, format!("to {conn}: not a JSON-RPC message: {frame}")))
@@ -602,6 +615,8 @@ impl Oracle {
                 }
             }
         }
+        let touched = self.requests.end_step(machine, &self.conns)?;
+        self.check_status_flags(&touched)?;
         let scope = std::mem::replace(&mut self.scope, Scope::All);
         if scope == Scope::All {
             for t in machine.loaded_threads() {
@@ -635,7 +650,44 @@ impl Oracle {
             w.emitted = None;
             w.silent = false;
         }
-        self.requests.end_step()
+        Ok(())
+    }
+
+    /// The flags of every status announced this step agree with the pending requests of the
+    /// thread (as the request model knows them, not the machine), and a change of those flags
+    /// is announced. `touched` holds the flags before this step of threads whose requests
+    /// changed.
+    fn check_status_flags(&self, touched: &BTreeMap<ThreadId, u8>) -> Result<(), Violation> {
+        for (t, w) in &self.threads {
+            let Some(status) = w.emitted else {
+                continue;
+            };
+            let want = self.requests.flags(*t);
+            let got = match status {
+                Status::Active(bits) => bits,
+                _ => 0,
+            };
+            if got != want {
+                return Err(Violation::new(
+                    inv::STATUS_FLAGS,
+                    format!(
+                        "thread {t}: announced {status:?}, but its pending requests call for flags {want:#b} (1 waitingOnApproval, 2 waitingOnUserInput)"
+                    ),
+                ));
+            }
+        }
+        let listener = self.conns.values().any(|c| c.initialized && c.wants("thread/status/changed"));
+        for (t, before) in touched {
+            let after = self.requests.flags(*t);
+            let announced = self.threads.get(t).is_some_and(|w| w.emitted.is_some());
+            if after != *before && !announced && listener {
+                return Err(Violation::new(
+                    inv::STATUS_FLAGS,
+                    format!("thread {t}: pending requests changed its flags {before:#b} -> {after:#b}, but no status was announced"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks once nothing is in flight any more (no engine work, no storage answers due).
@@ -665,7 +717,7 @@ impl Oracle {
                 }
             }
         }
-        self.requests.quiescent()
+        self.requests.quiescent(machine)
     }
 
     /// Requests still awaiting replies, as `conn#N request <id> <method>`.
@@ -678,6 +730,11 @@ impl Oracle {
                 })
             })
             .collect()
+    }
+
+    /// Server requests still pending, as `server request #<id> <method> of thread <t>`.
+    pub fn pending_server_requests(&self) -> Vec<String> {
+        self.requests.describe_pending()
     }
 
     /// Open connections the oracle knows, with their subscriptions.

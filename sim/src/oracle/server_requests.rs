@@ -1,103 +1,1143 @@
-//! Server-to-client requests (approvals, user input, dynamic tool calls): invariants 3 and 4.
+//! Server-to-client requests (approvals, user input, dynamic tool calls, elicitations, token
+//! refreshes, network prompts): invariants 3, 4 and 7.
 //!
-//! The core does not send server requests yet. This module is the one place to grow when it
-//! does; the oracle already routes every hook here:
+//! The model is built from what crosses the machine's boundary and nothing the driver
+//! chose: engine inputs open requests ([`EngineEvent::Request`], [`EngineEvent::NetworkAttempt`])
+//! and say what each is about; request frames, `serverRequest/resolved`, client answers and
+//! the engine commands ([`EngineCommand::RequestResolved`], [`EngineCommand::NetworkVerdict`],
+//! `CloseThread`) say what happened to it; [`Machine::pending_requests`] reveals requests sent
+//! to nobody (no subscribers) and which ones left the table. At the end of every step the
+//! model is reconciled with the machine:
 //!
-//! * [`ServerRequests::on_request`]: a request frame reached a connection. Checked today: the
-//!   id is an integer and the connection is initialized and subscribed to the request's thread.
-//! * [`ServerRequests::on_answer`]: a client answered (`{id, result}` / `{id, error}` input).
-//! * [`ServerRequests::on_resolved`]: `serverRequest/resolved` reached a connection.
-//! * [`ServerRequests::on_resumed`]: a connection's `thread/resume` succeeded.
-//! * [`ServerRequests::end_step`] / [`ServerRequests::quiescent`]: step and end-of-run checks.
-//!
-//! To fill in (see PROTOCOL.md §11.1):
-//!
-//! * Invariant 3: every server request is resolved exactly once (answer, turn transition,
-//!   teardown); `serverRequest/resolved` follows a real answer or turn-transition cleanup,
-//!   never precedes the request, and goes to the thread's current subscribers; the same id
-//!   goes to every subscriber at send time; first answer wins; no request stays pending at
-//!   quiescence unless its thread has no subscriber.
-//! * Invariant 4: after a successful `thread/resume`, every request still pending for that
-//!   thread is re-sent to the resuming connection with its original id, ascending, after the
-//!   response.
+//! * ids: an engine request is either answered in its step or opens exactly one request, with
+//!   the next id of one counter starting at 0 (per machine; token refreshes sent to nobody are
+//!   counted too), going to every initialized subscriber at that moment (every initialized
+//!   connection for token refreshes), byte-identical on every send.
+//! * resolution: a request leaves the pending set exactly once, in a step whose input is the
+//!   first answer from a connection that received it, a turn transition of its thread, a
+//!   teardown (unload, shutdown: silent), or a token refresh's 10 s timeout. Then the engine
+//!   is told exactly once (`Abandoned` only on turn transitions, the client's decision for
+//!   answered approvals), never about a key it did not ask (nor one asked by an engine of the
+//!   thread that was closed before the current one was opened), and, except for `item/tool/call`
+//!   and token refreshes, every current subscriber gets `serverRequest/resolved`; that
+//!   notification never reaches a connection that did not receive the request and never
+//!   comes in any other step. A resolved request is never sent again.
+//! * resume (invariant 4): right after its `thread/resume` reply a connection receives every
+//!   request still pending for the thread, original ids ascending, identical frames.
+//! * network (invariant 7): one outstanding prompt per (host lowercased, protocol, port) per
+//!   thread; a destination allowed (or denied) for the session is answered at once without a
+//!   prompt while the thread stays loaded; every attempt gets exactly one verdict, matching
+//!   the decision that released it.
+//! * status: the flags of every status the machine announces agree with the model's pending
+//!   requests of the thread (`waitingOnApproval`, `waitingOnUserInput`), and a change of
+//!   those flags is announced.
+//! * quiescence: nothing is pending, every engine request and network attempt was answered.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use core_sm::{ConnectionId, ThreadId};
+use core_sm::wire::server_requests::{
+    CommandApprovalResponse, CommandDecision, FileChangeApprovalResponse, NetworkPolicyAction,
+    NetworkProtocol,
+};
+use core_sm::wire::Frame;
+use core_sm::{
+    ConnectionId, EngineCommand, EngineEvent, EngineRequest, Machine, RequestOutcome, ThreadId, Timestamp,
+};
+use serde_json::Value;
 
-use super::scan::Summary;
+use super::conn::ConnModel;
+use super::scan::{Kind, Summary};
 use super::{inv, Violation};
 
-/// One server request as observed.
-#[derive(Debug)]
-#[allow(dead_code)] // Read once invariants 3 and 4 are implemented.
-struct Sent {
-    method: String,
-    thread: Option<ThreadId>,
-    recipients: Vec<ConnectionId>,
+/// How long a token refresh waits for an answer (PROTOCOL.md §11.8).
+const AUTH_REFRESH_TIMEOUT_MS: u64 = 10_000;
+
+/// A managed-network destination: host lowercased, protocol, port.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Dest {
+    host: String,
+    protocol: NetworkProtocol,
+    port: u16,
 }
 
-/// Book-keeping for server-to-client requests.
+impl Dest {
+    fn new(host: &str, protocol: NetworkProtocol, port: u16) -> Self {
+        Self { host: host.to_ascii_lowercase(), protocol, port }
+    }
+
+    /// The item id of its prompt (PROTOCOL.md §13).
+    fn item_id(&self) -> String {
+        format!("network#{}#{}#{}", self.protocol.label(), self.host, self.port)
+    }
+}
+
+impl std::fmt::Display for Dest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.protocol.label(), self.host, self.port)
+    }
+}
+
+/// What a request is about, from the engine input that opened it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ReqKind {
+    Command,
+    Network(Dest),
+    FileChange,
+    Permissions,
+    UserInput,
+    DynamicTool,
+    Elicitation,
+    AuthRefresh,
+    /// A request kind this oracle does not know (`EngineRequest` is non-exhaustive).
+    Unknown,
+}
+
+impl ReqKind {
+    fn of(request: &EngineRequest) -> Self {
+        match request {
+            EngineRequest::CommandApproval { .. } => ReqKind::Command,
+            EngineRequest::FileChangeApproval { .. } => ReqKind::FileChange,
+            EngineRequest::Permissions { .. } => ReqKind::Permissions,
+            EngineRequest::UserInput { .. } => ReqKind::UserInput,
+            EngineRequest::DynamicToolCall { .. } => ReqKind::DynamicTool,
+            EngineRequest::Elicitation { .. } => ReqKind::Elicitation,
+            EngineRequest::AuthRefresh { .. } => ReqKind::AuthRefresh,
+            _ => ReqKind::Unknown,
+        }
+    }
+
+    fn method(&self) -> Option<&'static str> {
+        Some(match self {
+            ReqKind::Command | ReqKind::Network(_) => "item/commandExecution/requestApproval",
+            ReqKind::FileChange => "item/fileChange/requestApproval",
+            ReqKind::Permissions => "item/permissions/requestApproval",
+            ReqKind::UserInput => "item/tool/requestUserInput",
+            ReqKind::DynamicTool => "item/tool/call",
+            ReqKind::Elicitation => "mcpServer/elicitation/request",
+            ReqKind::AuthRefresh => "account/chatgptAuthTokens/refresh",
+            ReqKind::Unknown => return None,
+        })
+    }
+
+    /// Whether its resolution is announced with `serverRequest/resolved`.
+    fn announces(&self) -> bool {
+        !matches!(self, ReqKind::DynamicTool | ReqKind::AuthRefresh)
+    }
+
+    /// Its status flag bit (1 `waitingOnApproval`, 2 `waitingOnUserInput`), as in
+    /// [`super::scan::Status::Active`].
+    fn flag(&self) -> u8 {
+        match self {
+            ReqKind::UserInput => 2,
+            ReqKind::DynamicTool | ReqKind::AuthRefresh | ReqKind::Unknown => 0,
+            _ => 1,
+        }
+    }
+
+    /// Token refreshes are server-wide; everything else belongs to its thread.
+    fn thread_scoped(&self) -> bool {
+        !matches!(self, ReqKind::AuthRefresh)
+    }
+}
+
+/// Why a request left the pending set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    /// The first answer from a connection that received it.
+    Answer,
+    /// Its thread's turn started, completed, failed or was interrupted.
+    Transition,
+    /// Its thread was unloaded or the server shut down (silent).
+    Teardown,
+    /// A token refresh's 10 s ran out.
+    Timeout,
+}
+
+/// One server request as the model sees it.
+#[derive(Debug)]
+struct Req {
+    thread: ThreadId,
+    /// The engine's key (`None` for network prompts, which the machine owns).
+    key: Option<u64>,
+    kind: ReqKind,
+    /// The frame as first sent (replays must be identical).
+    frame: Option<Frame>,
+    /// Open connections that received it (their answers count).
+    recipients: BTreeSet<ConnectionId>,
+    opened_at: Timestamp,
+    resolved: Option<Cause>,
+    /// Network prompts: the attempts waiting on it.
+    attempts: Vec<u64>,
+}
+
+/// An engine key's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyState {
+    /// Asked, no answer yet.
+    Open,
+    /// Asked, and the thread was closed since (the engine dropped it; a late answer is fine).
+    Dropped,
+    /// Dropped, and the thread's engine was opened again since: the new engine never asked.
+    Orphaned,
+    /// Answered.
+    Answered,
+}
+
+#[derive(Debug)]
+struct Key {
+    /// The destination, for network attempts.
+    network: Option<Dest>,
+    state: KeyState,
+}
+
+/// A client's answer, decoded as JSON-RPC says (a `result`, or an `error` object with an
+/// integer code and a message).
+#[derive(Clone, Debug)]
+enum Answer {
+    Result(Value),
+    Error(i64),
+}
+
+/// What this step's input can do to requests.
+#[derive(Clone, Debug, Default)]
+enum Cue {
+    #[default]
+    Other,
+    Open {
+        thread: ThreadId,
+        key: u64,
+        kind: ReqKind,
+    },
+    Attempt {
+        thread: ThreadId,
+        key: u64,
+        dest: Dest,
+    },
+    Answer {
+        conn: ConnectionId,
+        id: i64,
+        answer: Answer,
+    },
+    /// A terminal engine event or a `turn/start` for the thread.
+    Transition(ThreadId),
+    Tick,
+    Shutdown,
+}
+
+/// What happened during one step.
+#[derive(Debug, Default)]
+struct Step {
+    cue: Cue,
+    /// The id this step's input opened.
+    opened: Option<i64>,
+    /// `RequestResolved` commands: thread, key, outcome.
+    told: Vec<(ThreadId, u64, RequestOutcome)>,
+    /// `NetworkVerdict` commands: thread, key, allowed.
+    verdicts: Vec<(ThreadId, u64, bool)>,
+    /// `serverRequest/resolved` sends.
+    notes: Vec<(ConnectionId, i64)>,
+    /// Threads sent `CloseThread`.
+    closed: Vec<ThreadId>,
+    /// `thread/resume` replies, with the request ids sent to the resumer after them.
+    resumes: Vec<(ConnectionId, ThreadId, Vec<i64>)>,
+    /// Model flags of the threads whose requests changed, before the change.
+    touched: BTreeMap<ThreadId, u8>,
+}
+
+/// Book-keeping for server-to-client requests. See the [module docs](self).
 #[derive(Debug, Default)]
 pub(crate) struct ServerRequests {
-    sent: BTreeMap<i64, Sent>,
+    now: Timestamp,
+    reqs: BTreeMap<i64, Req>,
+    /// Ids still pending.
+    pending: BTreeSet<i64>,
+    /// The id the machine's counter hands out next.
+    next_id: i64,
+    keys: BTreeMap<(ThreadId, u64), Key>,
+    /// Engine key → the request it opened.
+    by_key: BTreeMap<(ThreadId, u64), i64>,
+    /// Outstanding network prompts.
+    prompts: BTreeMap<(ThreadId, Dest), i64>,
+    /// Session decisions on destinations: `true` allowed, `false` denied (until unload).
+    session: BTreeMap<(ThreadId, Dest), bool>,
+    step: Step,
+}
+
+fn violation(name: &'static str, detail: String) -> Result<(), Violation> {
+    Err(Violation::new(name, detail))
+}
+
+/// Decodes a client frame as an answer the way JSON-RPC defines one: `None` when it is not
+/// one (a string or fractional id, an `error` without an integer code and a message, ...).
+fn decode_answer(text: &str) -> Option<Answer> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let obj = v.as_object()?;
+    if obj.contains_key("method") || obj.get("id").and_then(Value::as_i64).is_none() {
+        return None;
+    }
+    if let Some(result) = obj.get("result") {
+        return Some(Answer::Result(result.clone()));
+    }
+    let error = obj.get("error")?.as_object()?;
+    let code = error.get("code")?.as_i64()?;
+    error.get("message")?.as_str()?;
+    Some(Answer::Error(code))
+}
+
+/// How a network prompt's answer releases its attempts (PROTOCOL.md §13): whether they may
+/// proceed, and the session decision it records (`Some(true)` allow, `Some(false)` deny).
+fn network_answer(answer: &Answer) -> (bool, Option<bool>) {
+    let Answer::Result(v) = answer else {
+        return (false, None);
+    };
+    match serde_json::from_value::<CommandApprovalResponse>(v.clone()).map(|r| r.decision) {
+        Ok(CommandDecision::Accept | CommandDecision::AcceptWithExecpolicyAmendment { .. }) => (true, None),
+        Ok(CommandDecision::AcceptForSession) => (true, Some(true)),
+        Ok(CommandDecision::ApplyNetworkPolicyAmendment { network_policy_amendment: a }) => {
+            let allow = a.action == NetworkPolicyAction::Allow;
+            (allow, Some(allow))
+        }
+        _ => (false, None),
+    }
+}
+
+/// The outcome the engine must be told for an answered command or file-change approval,
+/// when the oracle can tell (other kinds are not compared).
+fn expected_outcome(kind: &ReqKind, answer: &Answer) -> Option<RequestOutcome> {
+    let malformed = || RequestOutcome::Malformed { error: String::new() };
+    match (kind, answer) {
+        (ReqKind::Command | ReqKind::FileChange, Answer::Error(code)) => {
+            Some(RequestOutcome::ClientError { code: *code, message: String::new() })
+        }
+        (ReqKind::Command, Answer::Result(v)) => Some(
+            serde_json::from_value::<CommandApprovalResponse>(v.clone())
+                .map_or_else(|_| malformed(), |r| RequestOutcome::Command(r.decision)),
+        ),
+        (ReqKind::FileChange, Answer::Result(v)) => Some(
+            serde_json::from_value::<FileChangeApprovalResponse>(v.clone())
+                .map_or_else(|_| malformed(), |r| RequestOutcome::FileChange(r.decision)),
+        ),
+        _ => None,
+    }
+}
+
+/// Outcomes compared by kind and decision (error texts are the machine's own).
+fn same_outcome(a: &RequestOutcome, b: &RequestOutcome) -> bool {
+    match (a, b) {
+        (RequestOutcome::ClientError { code: x, .. }, RequestOutcome::ClientError { code: y, .. }) => x == y,
+        (RequestOutcome::Malformed { .. }, RequestOutcome::Malformed { .. }) => true,
+        _ => a == b,
+    }
 }
 
 impl ServerRequests {
+    /// A new step begins with an input at `now`.
+    pub(crate) fn begin_step(&mut self, now: Timestamp) {
+        self.now = now;
+        self.step = Step::default();
+    }
+
+    /// The model's status flag bits for a thread's pending requests.
+    pub(crate) fn flags(&self, thread: ThreadId) -> u8 {
+        self.pending
+            .iter()
+            .map(|id| &self.reqs[id])
+            .filter(|r| r.thread == thread && r.kind.thread_scoped())
+            .fold(0, |bits, r| bits | r.kind.flag())
+    }
+
+    /// The thread of server request `id`, if it was sent.
+    pub(crate) fn thread_of(&self, id: i64) -> Option<ThreadId> {
+        self.reqs.get(&id).map(|r| r.thread)
+    }
+
+    /// Records a thread's flags before one of its requests changes.
+    fn touch(&mut self, thread: ThreadId) {
+        if !self.step.touched.contains_key(&thread) {
+            let before = self.flags(thread);
+            self.step.touched.insert(thread, before);
+        }
+    }
+
+    /// Requests still pending, as `#id <method> thread <t>` (for liveness reports).
+    pub(crate) fn describe_pending(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .map(|id| {
+                let r = &self.reqs[id];
+                format!("server request #{id} {} of thread {}", r.kind.method().unwrap_or("?"), r.thread)
+            })
+            .collect()
+    }
+
+    /// An engine event is about to be fed.
+    pub(crate) fn on_engine_event(&mut self, thread: ThreadId, event: &EngineEvent) -> Result<(), Violation> {
+        let (key, network) = match event {
+            EngineEvent::Request { key, request, .. } => {
+                self.step.cue = Cue::Open { thread, key: key.0, kind: ReqKind::of(request) };
+                (key.0, None)
+            }
+            EngineEvent::NetworkAttempt { key, host, protocol, port, .. } => {
+                let dest = Dest::new(host, *protocol, *port);
+                self.step.cue = Cue::Attempt { thread, key: key.0, dest: dest.clone() };
+                (key.0, Some(dest))
+            }
+            EngineEvent::TurnCompleted { .. }
+            | EngineEvent::TurnAborted { .. }
+            | EngineEvent::TurnFailed { .. } => {
+                self.step.cue = Cue::Transition(thread);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        if self.keys.contains_key(&(thread, key)) {
+            return violation(
+                inv::DRIVER_KEYS_UNIQUE,
+                format!(
+                    "the engine of thread {thread} reused request key {key} (keys are unique per thread)"
+                ),
+            );
+        }
+        self.keys.insert((thread, key), Key { network, state: KeyState::Open });
+        Ok(())
+    }
+
+    /// A client frame that is a reply (`{id, result}` / `{id, error}`) is about to be fed.
+    pub(crate) fn on_answer(&mut self, conn: ConnectionId, id: i64, text: &str) {
+        if let Some(answer) = decode_answer(text) {
+            self.step.cue = Cue::Answer { conn, id, answer };
+        }
+    }
+
+    /// A client request naming a thread is about to be fed (`turn/start` may abandon the
+    /// thread's leftovers, as Codex does).
+    pub(crate) fn on_client_request(&mut self, s: &Summary) {
+        if let (Kind::Request, "turn/start", Some(t)) = (s.kind, s.method(), s.thread_id) {
+            self.step.cue = Cue::Transition(t);
+        }
+    }
+
+    /// A `Tick` is about to be fed.
+    pub(crate) fn on_tick(&mut self) {
+        self.step.cue = Cue::Tick;
+    }
+
+    /// A `Shutdown` is about to be fed.
+    pub(crate) fn on_shutdown(&mut self) {
+        self.step.cue = Cue::Shutdown;
+    }
+
+    /// A connection closed (or its id was reopened): its answers no longer count.
+    pub(crate) fn on_conn_gone(&mut self, conn: ConnectionId) {
+        for id in &self.pending {
+            if let Some(r) = self.reqs.get_mut(id) {
+                r.recipients.remove(&conn);
+            }
+        }
+    }
+
+    /// Records a request opened by this step's input.
+    fn open(
+        &mut self,
+        id: i64,
+        thread_seen: Option<ThreadId>,
+        method: Option<&str>,
+    ) -> Result<(), Violation> {
+        let (thread, key, kind) = match &self.step.cue {
+            Cue::Open { thread, key, kind } => (*thread, Some(*key), kind.clone()),
+            Cue::Attempt { thread, dest, .. } => (*thread, None, ReqKind::Network(dest.clone())),
+            other => {
+                return violation(
+                    inv::SERVER_REQUEST_IDS,
+                    format!("request #{id} appeared, but this step's input opens none ({other:?})"),
+                )
+            }
+        };
+        if let Some(first) = self.step.opened {
+            return violation(
+                inv::SERVER_REQUEST_IDS,
+                format!("one engine input opened two requests, #{first} and #{id}"),
+            );
+        }
+        if id != self.next_id {
+            return violation(
+                inv::SERVER_REQUEST_IDS,
+                format!(
+                    "request #{id} opened, but the server's one counter (from 0, one per request) is at {}",
+                    self.next_id
+                ),
+            );
+        }
+        if let (Some(sent), Some(want)) = (method, kind.method()) {
+            if sent != want {
+                return violation(
+                    inv::SERVER_REQUEST_MATCHES_ENGINE,
+                    format!("request #{id} is {sent}, but the engine asked for {want}"),
+                );
+            }
+        }
+        let want_thread = kind.thread_scoped().then_some(thread);
+        if method.is_some() && thread_seen != want_thread {
+            return violation(
+                inv::SERVER_REQUEST_MATCHES_ENGINE,
+                format!(
+                    "request #{id} names thread {thread_seen:?}, but the engine of thread {thread} asked"
+                ),
+            );
+        }
+        if let ReqKind::Network(dest) = &kind {
+            if let Some(other) = self.prompts.get(&(thread, dest.clone())) {
+                return violation(
+                    inv::ONE_NETWORK_PROMPT,
+                    format!("thread {thread}: prompt #{id} for {dest} while prompt #{other} for it is outstanding"),
+                );
+            }
+            if let Some(allowed) = self.session.get(&(thread, dest.clone())) {
+                return violation(
+                    inv::NETWORK_SESSION_DECISION,
+                    format!(
+                        "thread {thread}: prompt #{id} for {dest}, which was {} for the session",
+                        if *allowed { "allowed" } else { "denied" }
+                    ),
+                );
+            }
+        }
+        self.next_id += 1;
+        self.touch(thread);
+        let attempts = match &self.step.cue {
+            Cue::Attempt { key, .. } => vec![*key],
+            _ => Vec::new(),
+        };
+        if let ReqKind::Network(dest) = &kind {
+            self.prompts.insert((thread, dest.clone()), id);
+        }
+        if let Some(key) = key {
+            self.by_key.insert((thread, key), id);
+        }
+        self.reqs.insert(
+            id,
+            Req {
+                thread,
+                key,
+                kind,
+                frame: None,
+                recipients: BTreeSet::new(),
+                opened_at: self.now,
+                resolved: None,
+                attempts,
+            },
+        );
+        self.pending.insert(id);
+        self.step.opened = Some(id);
+        Ok(())
+    }
+
     /// A request frame reached `conn`, which is initialized and (for thread requests)
     /// subscribed to `s.thread_id` (`subscribed`).
     pub(crate) fn on_request(
         &mut self,
         conn: ConnectionId,
+        frame: &Frame,
         s: &Summary,
         initialized: bool,
         subscribed: Option<bool>,
     ) -> Result<(), Violation> {
         let Some(core_sm::wire::RequestId::Integer(id)) = s.id else {
-            return Err(Violation::new(
-                inv::SERVER_REQUEST_ROUTING,
+            return violation(
+                inv::SERVER_REQUEST_IDS,
                 format!("{conn}: server request {} without an integer id", s.method()),
-            ));
+            );
         };
         if !initialized || subscribed == Some(false) {
-            return Err(Violation::new(
+            return violation(
                 inv::SERVER_REQUEST_ROUTING,
                 format!(
                     "{conn}: server request #{id} {} to a connection that is not initialized or not subscribed",
                     s.method()
                 ),
+            );
+        }
+        if !self.reqs.contains_key(&id) {
+            self.open(id, s.thread_id, Some(s.method()))?;
+            if let (Some(r), Some(item)) = (self.reqs.get(&id), s.item_id) {
+                if let ReqKind::Network(dest) = &r.kind {
+                    if item != super::scan::item_ref(&dest.item_id()) {
+                        return violation(
+                            inv::SERVER_REQUEST_MATCHES_ENGINE,
+                            format!(
+                                "network prompt #{id} for {dest} does not have itemId {}",
+                                dest.item_id()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let opened = self.step.opened == Some(id);
+        let r = self.reqs.get_mut(&id).expect("known or just opened");
+        if r.resolved.is_some() {
+            return violation(
+                inv::RESOLVED_NEVER_RESENT,
+                format!("{conn} got request #{id} {}, which was already resolved: {frame}", s.method()),
+            );
+        }
+        match &r.frame {
+            None => r.frame = Some(frame.clone()),
+            Some(first) if std::sync::Arc::ptr_eq(first, frame) || **first == **frame => {}
+            Some(first) => {
+                return violation(
+                    inv::REPLAY_ON_RESUME,
+                    format!(
+                    "{conn}: request #{id} re-sent with a different frame:\n  first {first}\n  now   {frame}"
+                ),
+                )
+            }
+        }
+        if opened {
+            if !r.recipients.insert(conn) {
+                return violation(
+                    inv::SERVER_REQUEST_ROUTING,
+                    format!("{conn} got request #{id} twice when it was sent"),
+                );
+            }
+            return Ok(());
+        }
+        // Not its first send: a replay, only right after a resume reply of its thread.
+        let thread = r.thread;
+        let scoped = r.kind.thread_scoped();
+        r.recipients.insert(conn);
+        match self.step.resumes.iter_mut().rev().find(|(c, t, _)| *c == conn && *t == thread) {
+            Some((_, _, got)) if scoped => {
+                got.push(id);
+                Ok(())
+            }
+            _ => violation(
+                inv::REPLAY_ON_RESUME,
+                format!("{conn} got pending request #{id} again, but not right after a thread/resume reply of its thread"),
+            ),
+        }
+    }
+
+    /// `serverRequest/resolved` reached `conn` (a subscriber of its thread).
+    pub(crate) fn on_resolved(&mut self, conn: ConnectionId, s: &Summary) -> Result<(), Violation> {
+        let Some(id) = s.request_id else {
+            return violation(
+                inv::RESOLVED_NOTIFICATION,
+                format!("{conn}: serverRequest/resolved without an integer requestId"),
+            );
+        };
+        let Some(r) = self.reqs.get(&id) else {
+            return violation(
+                inv::RESOLVED_NOTIFICATION,
+                format!("{conn}: serverRequest/resolved for request #{id}, which was never sent"),
+            );
+        };
+        if !r.kind.announces() {
+            return violation(
+                inv::RESOLVED_NOTIFICATION,
+                format!(
+                    "{conn}: serverRequest/resolved for #{id} {}, which is never announced",
+                    r.kind.method().unwrap_or("?")
+                ),
+            );
+        }
+        if s.thread_id != Some(r.thread) {
+            return violation(
+                inv::RESOLVED_NOTIFICATION,
+                format!(
+                    "{conn}: serverRequest/resolved for #{id} names thread {:?}, the request's is {}",
+                    s.thread_id, r.thread
+                ),
+            );
+        }
+        if r.resolved.is_some() {
+            return violation(
+                inv::RESOLVED_NOTIFICATION,
+                format!("{conn}: serverRequest/resolved for #{id}, resolved in an earlier step"),
+            );
+        }
+        if !r.recipients.contains(&conn) {
+            return violation(
+                inv::RESOLVED_AFTER_REQUEST,
+                format!("{conn} got serverRequest/resolved for #{id} but never received the request"),
+            );
+        }
+        if self.step.notes.contains(&(conn, id)) {
+            return violation(
+                inv::RESOLVED_NOTIFICATION,
+                format!("{conn} got serverRequest/resolved for #{id} twice"),
+            );
+        }
+        self.step.notes.push((conn, id));
+        Ok(())
+    }
+
+    /// `conn` got a successful `thread/resume` reply for `thread`; the pending requests must
+    /// follow (invariant 4).
+    pub(crate) fn on_resumed(&mut self, conn: ConnectionId, thread: ThreadId) {
+        self.step.resumes.push((conn, thread, Vec::new()));
+    }
+
+    /// The machine told a thread's engine something.
+    pub(crate) fn on_command(&mut self, thread: ThreadId, command: &EngineCommand) -> Result<(), Violation> {
+        match command {
+            EngineCommand::RequestResolved { key, outcome } => {
+                let state = self.keys.get_mut(&(thread, key.0)).filter(|k| k.network.is_none());
+                match state {
+                    None => violation(
+                        inv::ENGINE_TOLD_ONCE,
+                        format!(
+                            "RequestResolved for key {} of thread {thread}, which the engine never asked",
+                            key.0
+                        ),
+                    ),
+                    Some(k) if k.state == KeyState::Answered => violation(
+                        inv::ENGINE_TOLD_ONCE,
+                        format!(
+                            "a second RequestResolved for key {} of thread {thread} ({outcome:?})",
+                            key.0
+                        ),
+                    ),
+                    Some(k) if k.state == KeyState::Orphaned => violation(
+                        inv::ENGINE_TOLD_ONCE,
+                        format!(
+                            "RequestResolved ({outcome:?}) for key {} is sent to thread {thread}, whose engine that asked was closed and a new one opened since: that engine never asked it",
+                            key.0
+                        ),
+                    ),
+                    Some(k) => {
+                        k.state = KeyState::Answered;
+                        self.step.told.push((thread, key.0, outcome.clone()));
+                        Ok(())
+                    }
+                }
+            }
+            EngineCommand::NetworkVerdict { key, verdict } => {
+                let state = self.keys.get_mut(&(thread, key.0)).filter(|k| k.network.is_some());
+                match state {
+                    None => violation(
+                        inv::NETWORK_ONE_VERDICT,
+                        format!(
+                            "NetworkVerdict for key {} of thread {thread}, which was no network attempt",
+                            key.0
+                        ),
+                    ),
+                    Some(k) if k.state == KeyState::Answered => violation(
+                        inv::NETWORK_ONE_VERDICT,
+                        format!(
+                            "a second NetworkVerdict for attempt {} of thread {thread} ({verdict:?})",
+                            key.0
+                        ),
+                    ),
+                    Some(k) => {
+                        k.state = KeyState::Answered;
+                        self.step.verdicts.push((thread, key.0, verdict.is_ok()));
+                        Ok(())
+                    }
+                }
+            }
+            EngineCommand::CloseThread => {
+                self.step.closed.push(thread);
+                Ok(())
+            }
+            EngineCommand::OpenThread { .. } => {
+                for (_, k) in self.keys.range_mut((thread, 0)..=(thread, u64::MAX)) {
+                    if k.state == KeyState::Dropped {
+                        k.state = KeyState::Orphaned;
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Reconciles the step with the machine. Returns the threads whose flags the step
+    /// changed, with their flags before.
+    pub(crate) fn end_step(
+        &mut self,
+        machine: &Machine,
+        conns: &BTreeMap<ConnectionId, ConnModel>,
+    ) -> Result<BTreeMap<ThreadId, u8>, Violation> {
+        // Only an input that opens or resolves requests may change the machine's table; with
+        // nothing pending and nothing opened, a quiet step has nothing to reconcile.
+        let quiet = matches!(self.step.cue, Cue::Other) && self.pending.is_empty();
+        let listed = if quiet { Vec::new() } else { machine.pending_requests() };
+        // Requests opened with nobody to send them to.
+        for &(id, t) in &listed {
+            if !self.reqs.contains_key(&id) {
+                self.open(id, Some(t), None)?;
+            }
+        }
+        self.check_opening(machine)?;
+        let resolved = self.resolutions(&listed)?;
+        self.check_consequences(&resolved, conns)?;
+        self.check_opened_fan_out(conns)?;
+        self.check_resumes()?;
+        for thread in std::mem::take(&mut self.step.closed) {
+            self.teardown(thread);
+        }
+        Ok(std::mem::take(&mut self.step.touched))
+    }
+
+    /// An engine request is answered at once or opens one request; a network attempt gets a
+    /// verdict, joins the destination's outstanding prompt or opens one.
+    fn check_opening(&mut self, machine: &Machine) -> Result<(), Violation> {
+        let opened = self.step.opened;
+        match self.step.cue.clone() {
+            Cue::Open { thread, key, kind } => {
+                let told = self.step.told.iter().any(|(t, k, _)| (*t, *k) == (thread, key));
+                match (told, opened) {
+                    (true, Some(id)) => violation(
+                        inv::ENGINE_TOLD_ONCE,
+                        format!("key {key} of thread {thread} was answered at once and also opened request #{id}"),
+                    ),
+                    // A token refresh while no connection is initialized goes to nobody.
+                    (false, None) if kind == ReqKind::AuthRefresh => self.open(self.next_id, None, None),
+                    (false, None) if machine.thread_status(thread) != core_sm::wire::ThreadStatus::NotLoaded => {
+                        violation(
+                            inv::ENGINE_TOLD_ONCE,
+                            format!(
+                                "engine request key {key} ({}) of thread {thread} was neither answered nor opened: the engine would wait forever",
+                                kind.method().unwrap_or("?")
+                            ),
+                        )
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Cue::Attempt { thread, key, dest } => {
+                let verdict =
+                    self.step.verdicts.iter().find(|(t, k, _)| (*t, *k) == (thread, key)).map(|v| v.2);
+                let session = self.session.get(&(thread, dest.clone())).copied();
+                if let Some(allowed) = session {
+                    // A denial may also be the refusal of an attempt whose turn is not running
+                    // (one in flight when its turn ended).
+                    let ok = match verdict {
+                        Some(v) => allowed || !v,
+                        None => false,
+                    };
+                    if opened.is_some() || !ok {
+                        return violation(
+                            inv::NETWORK_SESSION_DECISION,
+                            format!(
+                                "thread {thread}: {dest} was {} for the session, but attempt {key} got verdict {verdict:?}{}",
+                                if allowed { "allowed" } else { "denied" },
+                                if opened.is_some() { " and a prompt" } else { "" }
+                            ),
+                        );
+                    }
+                    return Ok(());
+                }
+                let joined =
+                    self.prompts.get(&(thread, dest.clone())).copied().filter(|id| Some(*id) != opened);
+                match (verdict, opened, joined) {
+                    (Some(_), Some(id), _) => violation(
+                        inv::NETWORK_ONE_VERDICT,
+                        format!("attempt {key} of thread {thread} got a verdict at once and also prompt #{id}"),
+                    ),
+                    (Some(true), None, Some(id)) => violation(
+                        inv::ONE_NETWORK_PROMPT,
+                        format!("attempt {key} of thread {thread} for {dest} was allowed while prompt #{id} for it is outstanding"),
+                    ),
+                    (None, None, Some(id)) => {
+                        self.reqs.get_mut(&id).expect("prompt").attempts.push(key);
+                        Ok(())
+                    }
+                    (None, None, None) if machine.thread_status(thread) != core_sm::wire::ThreadStatus::NotLoaded => {
+                        violation(
+                            inv::NETWORK_ONE_VERDICT,
+                            format!("attempt {key} of thread {thread} for {dest} got no verdict, no prompt and no prompt to wait on: it would wait forever"),
+                        )
+                    }
+                    _ => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Which requests left the pending set this step, and why; anything else is a violation.
+    fn resolutions(&mut self, listed: &[(i64, ThreadId)]) -> Result<Vec<(i64, Cause)>, Violation> {
+        let listed: BTreeSet<i64> = listed.iter().map(|(id, _)| *id).collect();
+        if let Some(id) = listed.iter().find(|id| self.reqs[id].resolved.is_some()) {
+            return Err(Violation::new(
+                inv::RESOLVED_EXACTLY_ONCE,
+                format!("request #{id} was resolved earlier but the machine lists it pending again"),
             ));
         }
-        self.sent
-            .entry(id)
-            .or_insert_with(|| Sent {
-                method: s.method().to_owned(),
-                thread: s.thread_id,
-                recipients: Vec::new(),
-            })
-            .recipients
-            .push(conn);
+        let mut out = Vec::new();
+        for &id in &self.pending {
+            let r = &self.reqs[&id];
+            let answered = match &self.step.cue {
+                Cue::Answer { conn, id: a, .. } => *a == id && r.recipients.contains(conn),
+                _ => false,
+            };
+            let expired =
+                matches!(self.step.cue, Cue::Tick) && self.now.0 >= r.opened_at.0 + AUTH_REFRESH_TIMEOUT_MS;
+            let told =
+                r.key.is_some_and(|k| self.step.told.iter().any(|(t, tk, _)| (*t, *tk) == (r.thread, k)));
+            // A thread's teardown (unload, shutdown) drops all of its requests silently, token
+            // refreshes included: the engine that asked is closed with it.
+            let torn_down =
+                matches!(self.step.cue, Cue::Tick | Cue::Shutdown) && self.step.closed.contains(&r.thread);
+            let gone = if r.kind.thread_scoped() { !listed.contains(&id) } else { told || torn_down };
+            let what = || format!("request #{id} {} of thread {}", r.kind.method().unwrap_or("?"), r.thread);
+            if !gone {
+                if answered {
+                    return Err(Violation::new(
+                        inv::RESOLVED_EXACTLY_ONCE,
+                        format!(
+                            "{} is still pending after the first answer from a connection that received it",
+                            what()
+                        ),
+                    ));
+                }
+                if expired && r.kind == ReqKind::AuthRefresh {
+                    return Err(Violation::new(
+                        inv::RESOLVED_EXACTLY_ONCE,
+                        format!("{} is still pending after its {} ms", what(), AUTH_REFRESH_TIMEOUT_MS),
+                    ));
+                }
+                continue;
+            }
+            let scoped = r.kind.thread_scoped();
+            let cause = match &self.step.cue {
+                _ if answered => Cause::Answer,
+                Cue::Transition(t) if scoped && *t == r.thread => Cause::Transition,
+                Cue::Tick if expired && !scoped && told => Cause::Timeout,
+                Cue::Tick | Cue::Shutdown if torn_down => Cause::Teardown,
+                cue => {
+                    return Err(Violation::new(
+                        inv::RESOLVED_EXACTLY_ONCE,
+                        format!(
+                            "{} left the pending set, but this step's input ({cue:?}) is no answer from a connection that received it, turn transition, teardown or timeout",
+                            what()
+                        ),
+                    ))
+                }
+            };
+            out.push((id, cause));
+        }
+        for &(id, cause) in &out {
+            let thread = self.reqs[&id].thread;
+            self.touch(thread);
+            let r = self.reqs.get_mut(&id).expect("pending");
+            r.resolved = Some(cause);
+            self.pending.remove(&id);
+            if let ReqKind::Network(dest) = &r.kind {
+                self.prompts.remove(&(thread, dest.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// What must accompany each resolution: the engine told (once, `Abandoned` exactly for
+    /// turn transitions), waiting network attempts released per the decision,
+    /// `serverRequest/resolved` to every subscriber; and nothing of that without one.
+    fn check_consequences(
+        &mut self,
+        resolved: &[(i64, Cause)],
+        conns: &BTreeMap<ConnectionId, ConnModel>,
+    ) -> Result<(), Violation> {
+        let answer = match &self.step.cue {
+            Cue::Answer { answer, .. } => Some(answer.clone()),
+            _ => None,
+        };
+        for &(id, cause) in resolved {
+            let r = &self.reqs[&id];
+            let what = format!("request #{id} {} of thread {}", r.kind.method().unwrap_or("?"), r.thread);
+            if cause == Cause::Teardown {
+                if self.step.notes.iter().any(|(_, n)| *n == id) {
+                    return violation(
+                        inv::RESOLVED_NOTIFICATION,
+                        format!("{what} was dropped by teardown, which is silent, but serverRequest/resolved was sent"),
+                    );
+                }
+                continue;
+            }
+            if let Some(key) = r.key {
+                let told = self.step.told.iter().find(|(t, k, _)| (*t, *k) == (r.thread, key));
+                let Some((_, _, outcome)) = told else {
+                    return violation(
+                        inv::ENGINE_TOLD_ONCE,
+                        format!("{what} was resolved ({cause:?}) but the engine was not told (key {key})"),
+                    );
+                };
+                let abandoned = matches!(outcome, RequestOutcome::Abandoned);
+                if abandoned != (cause == Cause::Transition) {
+                    return violation(
+                        inv::ENGINE_TOLD_ONCE,
+                        format!("{what} was resolved by {cause:?} but the engine was told {outcome:?}"),
+                    );
+                }
+                if let (Cause::Answer, Some(a)) = (cause, &answer) {
+                    if let Some(want) = expected_outcome(&r.kind, a) {
+                        if !same_outcome(&want, outcome) {
+                            return violation(
+                                inv::ENGINE_TOLD_ONCE,
+                                format!("{what} was answered {a:?} but the engine was told {outcome:?}"),
+                            );
+                        }
+                    }
+                }
+            }
+            if let ReqKind::Network(dest) = &r.kind {
+                let (allow, session) = match (cause, &answer) {
+                    (Cause::Answer, Some(a)) => network_answer(a),
+                    _ => (false, None),
+                };
+                for key in &r.attempts {
+                    let verdict = self.step.verdicts.iter().find(|(t, k, _)| (*t, *k) == (r.thread, *key));
+                    if verdict.map(|v| v.2) != Some(allow) {
+                        return violation(
+                            inv::NETWORK_ONE_VERDICT,
+                            format!(
+                                "{what} for {dest} was resolved ({cause:?}, allows: {allow}); waiting attempt {key} got verdict {:?}",
+                                verdict.map(|v| v.2)
+                            ),
+                        );
+                    }
+                }
+                if let Some(allowed) = session {
+                    self.session.insert((r.thread, dest.clone()), allowed);
+                }
+            }
+            if r.kind.announces() && cause != Cause::Timeout {
+                let missing = conns.iter().find(|(c, m)| {
+                    m.initialized
+                        && m.subs.contains(&r.thread)
+                        && m.wants("serverRequest/resolved")
+                        && !self.step.notes.contains(&(**c, id))
+                });
+                if let Some((c, _)) = missing {
+                    return violation(
+                        inv::RESOLVED_NOTIFICATION,
+                        format!("{what} was resolved ({cause:?}) but subscriber {c} got no serverRequest/resolved"),
+                    );
+                }
+            }
+        }
+        for (conn, id) in &self.step.notes {
+            let ok = resolved.iter().any(|(r, c)| r == id && matches!(c, Cause::Answer | Cause::Transition));
+            if !ok {
+                return violation(
+                    inv::RESOLVED_NOTIFICATION,
+                    format!("{conn} got serverRequest/resolved for #{id}, which no answer or turn transition resolved in this step"),
+                );
+            }
+        }
+        let immediate = |t: ThreadId, k: u64, cue: &Cue, opened: Option<i64>| {
+            opened.is_none()
+                && matches!(cue, Cue::Open { thread, key, .. } | Cue::Attempt { thread, key, .. } if *thread == t && *key == k)
+        };
+        for (t, k, outcome) in &self.step.told {
+            if immediate(*t, *k, &self.step.cue, self.step.opened) {
+                continue;
+            }
+            let id = self.by_key.get(&(*t, *k));
+            if !id.is_some_and(|id| resolved.iter().any(|(r, c)| r == id && *c != Cause::Teardown)) {
+                return violation(
+                    inv::ENGINE_TOLD_ONCE,
+                    format!("RequestResolved ({outcome:?}) for key {k} of thread {t}, whose request (#{id:?}) did not resolve in this step"),
+                );
+            }
+        }
+        for (t, k, ok) in &self.step.verdicts {
+            if immediate(*t, *k, &self.step.cue, self.step.opened) {
+                continue;
+            }
+            let released = resolved.iter().any(|(id, c)| {
+                let r = &self.reqs[id];
+                *c != Cause::Teardown && r.thread == *t && r.attempts.contains(k)
+            });
+            if !released {
+                return violation(
+                    inv::NETWORK_ONE_VERDICT,
+                    format!("NetworkVerdict (allowed: {ok}) for attempt {k} of thread {t}, whose prompt did not resolve in this step"),
+                );
+            }
+        }
         Ok(())
     }
 
-    /// A client answered server request `id`.
-    pub(crate) fn on_answer(&mut self, _conn: ConnectionId, _id: i64) {}
-
-    /// `serverRequest/resolved` reached `conn`.
-    pub(crate) fn on_resolved(&mut self, _conn: ConnectionId, _s: &Summary) -> Result<(), Violation> {
+    /// A new request goes, with one id, to every initialized subscriber of its thread at that
+    /// moment (every initialized connection for token refreshes).
+    fn check_opened_fan_out(&self, conns: &BTreeMap<ConnectionId, ConnModel>) -> Result<(), Violation> {
+        let Some(id) = self.step.opened else {
+            return Ok(());
+        };
+        let r = &self.reqs[&id];
+        let scoped = r.kind.thread_scoped();
+        let expected: BTreeSet<ConnectionId> = conns
+            .iter()
+            .filter(|(_, c)| c.initialized && (!scoped || c.subs.contains(&r.thread)))
+            .map(|(id, _)| *id)
+            .collect();
+        if r.recipients != expected {
+            return violation(
+                inv::SERVER_REQUEST_ROUTING,
+                format!(
+                    "request #{id} {} reached {:?}, but the {} at that moment are {expected:?}",
+                    r.kind.method().unwrap_or("?"),
+                    r.recipients,
+                    if scoped { "initialized subscribers" } else { "initialized connections" }
+                ),
+            );
+        }
         Ok(())
     }
 
-    /// `conn` resumed `thread`; pending requests must be replayed to it (invariant 4).
-    pub(crate) fn on_resumed(&mut self, _conn: ConnectionId, _thread: ThreadId) {}
-
-    /// Checks at the end of every machine step.
-    pub(crate) fn end_step(&mut self) -> Result<(), Violation> {
+    /// After a `thread/resume` reply the resumer holds every pending request of the thread.
+    fn check_resumes(&self) -> Result<(), Violation> {
+        for (conn, thread, got) in &self.step.resumes {
+            let want: Vec<i64> = self
+                .pending
+                .iter()
+                .copied()
+                .filter(|id| self.reqs[id].thread == *thread && self.reqs[id].kind.thread_scoped())
+                .collect();
+            if *got != want {
+                return violation(
+                    inv::REPLAY_ON_RESUME,
+                    format!("after its thread/resume reply for {thread}, {conn} was sent requests {got:?}, but the pending ones are {want:?} (original ids, ascending)"),
+                );
+            }
+        }
         Ok(())
     }
 
-    /// Checks once the run is quiescent.
-    pub(crate) fn quiescent(&self) -> Result<(), Violation> {
+    /// The thread's engine was closed: its open keys are dropped, its session decisions end.
+    fn teardown(&mut self, thread: ThreadId) {
+        for ((t, _), k) in self.keys.range_mut((thread, 0)..=(thread, u64::MAX)) {
+            debug_assert_eq!(*t, thread);
+            if k.state == KeyState::Open {
+                k.state = KeyState::Dropped;
+            }
+        }
+        self.session.retain(|(t, _), _| *t != thread);
+    }
+
+    /// Checks once the run is quiescent: nothing pending, every engine request and network
+    /// attempt answered (or dropped with its thread).
+    pub(crate) fn quiescent(&self, machine: &Machine) -> Result<(), Violation> {
+        if let Some(p) = self.describe_pending().first() {
+            return violation(inv::EVERY_REQUEST_RESOLVED, format!("{p} is still pending"));
+        }
+        if let Some((id, t)) = machine.pending_requests().first() {
+            return violation(
+                inv::EVERY_REQUEST_RESOLVED,
+                format!("the machine still lists request #{id} of thread {t} as pending"),
+            );
+        }
+        if let Some(((t, k), key)) = self.keys.iter().find(|(_, k)| k.state == KeyState::Open) {
+            let name =
+                if key.network.is_some() { inv::NETWORK_ONE_VERDICT } else { inv::EVERY_REQUEST_RESOLVED };
+            return violation(
+                name,
+                format!("the engine of thread {t} still waits for an answer to its key {k}"),
+            );
+        }
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test target uses a subset.
 
 use proptest::prelude::*;
-use sim::actions::{Action, ClientOp, MALFORMED};
+use sim::actions::{Action, ClientOp, MALFORMED, REPLIES};
 
 pub fn client_op() -> impl Strategy<Value = ClientOp> {
     let pick = any::<u8>();
@@ -29,6 +29,7 @@ pub fn client_op() -> impl Strategy<Value = ClientOp> {
         1 => (pick, any::<bool>()).prop_map(|(pick, fork)| ClientOp::Unsupported { pick, fork }),
         1 => (0..MALFORMED.len(), pick)
             .prop_map(|(k, pick)| ClientOp::Malformed { kind: MALFORMED[k], pick }),
+        5 => (pick, 0..REPLIES.len()).prop_map(|(pick, r)| ClientOp::Answer { pick, reply: REPLIES[r] }),
     ]
 }
 

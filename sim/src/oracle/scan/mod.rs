@@ -53,7 +53,8 @@ pub enum Status {
     Idle,
     /// `systemError`.
     SystemError,
-    /// `active`, with flag bits (1 = waitingOnApproval, 2 = waitingOnUserInput, 4 = unknown).
+    /// `active`, with flag bits (1 = waitingOnApproval, 2 = waitingOnUserInput, 4 = unknown,
+    /// 8 = repeated or out of protocol order).
     Active(u8),
     /// Any other `type`.
     Unknown,
@@ -134,6 +135,8 @@ pub struct Summary {
     pub item_id: Option<ItemRef>,
     /// `item.type`, interned.
     pub item_type: Option<&'static str>,
+    /// `requestId` when it is an integer (`serverRequest/resolved`).
+    pub request_id: Option<i64>,
     /// `status` (object) in params, or `thread.status` in params/result.
     pub status: Option<Status>,
     /// `status` when it is a string (`thread/unsubscribe`'s result).
@@ -183,6 +186,13 @@ const KNOWN_METHODS: &[&str] = &[
     "error",
     "warning",
     "serverRequest/resolved",
+    "item/commandExecution/requestApproval",
+    "item/fileChange/requestApproval",
+    "item/permissions/requestApproval",
+    "item/tool/requestUserInput",
+    "item/tool/call",
+    "mcpServer/elicitation/request",
+    "account/chatgptAuthTokens/refresh",
 ];
 
 const ITEM_TYPES: &[&str] = &[
@@ -206,6 +216,11 @@ fn intern(s: &str) -> Method {
     }
 }
 
+/// The [`ItemRef`] of an item id string (what [`Summary::item_id`] holds for it).
+pub fn item_ref(id: &str) -> ItemRef {
+    parser::item_ref(id)
+}
+
 /// Scans one frame. Errors mean the text is not valid JSON.
 pub fn scan(text: &str) -> Result<Summary, ScanError> {
     parser::scan(text)
@@ -220,6 +235,7 @@ impl Summary {
         self.turn_status = s.turn_status;
         self.item_id = s.item_id;
         self.item_type = s.item_type;
+        self.request_id = s.request_id;
         self.status = s.status;
         self.status_word = s.status_word;
         self.data_threads = s.data_threads;

@@ -492,6 +492,16 @@ impl<'a> Parser<'a> {
                         out.item_id = Some(item_ref(&s));
                     }
                 }
+                "requestId" => {
+                    out.request_id = None;
+                    if matches!(p.peek(), Some(b'-' | b'0'..=b'9')) {
+                        if let Num::Int(n) = p.number()? {
+                            out.request_id = Some(n);
+                        }
+                    } else {
+                        p.skip_value()?;
+                    }
+                }
                 "status" => match p.peek() {
                     Some(b'{') => out.status = Some(p.status()?),
                     Some(b'"') => {
@@ -569,11 +579,16 @@ impl<'a> Parser<'a> {
                     }
                 }
                 "activeFlags" if p.peek() == Some(b'[') => p.array(|p| {
-                    flags |= match p.opt_string()?.as_deref() {
+                    let flag = match p.opt_string()?.as_deref() {
                         Some("waitingOnApproval") => 1,
                         Some("waitingOnUserInput") => 2,
                         _ => 4,
                     };
+                    // Each flag once, in protocol order (approval before user input).
+                    if flags & !(flag - 1) != 0 {
+                        flags |= 8;
+                    }
+                    flags |= flag;
                     Ok(())
                 })?,
                 _ => p.skip_value()?,
@@ -681,7 +696,7 @@ fn parse_turn(s: &str, bad: &mut bool) -> Option<TurnId> {
 
 /// A UUID item id as a number; other strings hashed (FNV-1a, with the top bit set so they
 /// cannot collide with the nil UUID's neighbourhood in practice).
-fn item_ref(s: &str) -> ItemRef {
+pub(super) fn item_ref(s: &str) -> ItemRef {
     match uuid::Uuid::parse_str(s) {
         Ok(u) => u.as_u128(),
         Err(_) => {
