@@ -6,7 +6,7 @@ use std::fmt;
 ///
 /// The machine never reads a clock: every input carries the caller's `now`, and every
 /// timestamp on the wire (`emittedAtMs`, `createdAt`, `startedAtMs`, ...) is derived from it.
-/// A simulator passes virtual time; a server passes `SystemTime::now()`.
+/// A simulator passes virtual time; a server passes the wall clock it reads itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub u64);
 
