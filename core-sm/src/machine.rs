@@ -296,4 +296,204 @@ mod tests {
             assert_eq!(unsupported, !methods::IMPLEMENTED.contains(&m.name), "{}", m.name);
         }
     }
+
+    /// The fast path reads a request exactly as the `Value` path does, or declines it.
+    fn reads_like_decode(frame: &str) -> Result<(), String> {
+        let fast = fast_request::read(frame, methods::experimental_fields);
+        let slow = match Incoming::decode(frame) {
+            Ok(Incoming::Request { id, method, params }) => Some((id, method, params)),
+            _ => None,
+        };
+        let (fast, (id, method, params)) = match (fast, slow) {
+            (None, _) => return Ok(()),
+            (Some(_), None) => {
+                return Err(format!("read a frame `Incoming::decode` does not take as a request: {frame}"))
+            }
+            (Some(fast), Some(slow)) => (fast, slow),
+        };
+        let decoded = Params::Decoded(params.as_ref());
+        if (&fast.id, &*fast.method, fast.params.is_present()) != (&id, method.as_str(), decoded.is_present())
+        {
+            return Err(format!("envelope differs: {frame}"));
+        }
+        let Some(info) = methods::lookup(&method) else { return Ok(()) };
+        let parser = RequestParser(info.name);
+        let (fast_request, slow_request) = (fast.params.read(&parser), decoded.read(&parser));
+        if format!("{fast_request:?}") != format!("{slow_request:?}") {
+            return Err(format!("params differ: {frame}\n{fast_request:?}\n{slow_request:?}"));
+        }
+        let fields = methods::experimental_fields(info.name);
+        if fast.params.first_used(fields) != decoded.first_used(fields) {
+            return Err(format!("experimental fields differ: {frame}"));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn fast_requests_read_like_decoded_ones() {
+        let thread = r#""019ab698-1bda-7dff-9d99-d2808f614b03""#;
+        let deep = |n: usize| {
+            format!(
+                r#"{{"id":1,"method":"thread/list","params":{{"x":{}{}}}}}"#,
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        let frames = [
+            format!(r#"{{"id":1,"method":"turn/start","params":{{"threadId":{thread},"input":[{{"type":"text","text":"hi"}}]}}}}"#),
+            format!(r#"{{"jsonrpc":"2.0","id":"s-1","method":"thread/resume","params":{{"threadId":{thread},"excludeTurns":true}}}}"#),
+            // Repeated keys: a `Value` keeps the last one.
+            format!(r#"{{"id":1,"method":"thread/read","params":{{"threadId":"x","threadId":{thread},"includeTurns":true}}}}"#),
+            r#"{"id":1,"id":2,"method":"thread/list","method":"thread/loaded/list","params":{}}"#.into(),
+            r#"{"id":1,"method":"thread/list","params":{},"params":{"limit":1e400}}"#.into(),
+            r#"{"id":1,"params":{},"method":"thread/list"}"#.into(),
+            // Escaped member names and values.
+            r#"{"\u0069d":3,"m\u0065thod":"thread\/list","params":{"sear\u0063hTerm":"a\"b"}}"#.into(),
+            // Values a `Value` refuses, wherever they are.
+            r#"{"id":1,"method":"thread/list","params":{},"extra":1e400}"#.into(),
+            r#"{"id":1,"method":"thread/list","params":{"extra":[1e400]}}"#.into(),
+            r#"{"id":1,"method":"thread/list","params":{"extra":"\ud800"}}"#.into(),
+            r#"{"id":1,"method":"thread/list","params":{"extra":"\udc00x"}}"#.into(),
+            "{\"id\":1,\"method\":\"thread/list\",\"params\":{\"extra\":\"tab\tinside\"}}".into(),
+            r#"{"id":1,"method":"thread/list","params":{}} trailing"#.into(),
+            r#"{"id":1,"method":"thread/list","params":{},}"#.into(),
+            deep(126),
+            deep(127),
+            deep(130),
+            // Ids and methods of other kinds.
+            r#"{"id":1.0,"method":"thread/list","params":{}}"#.into(),
+            r#"{"id":-0,"method":"thread/list"}"#.into(),
+            r#"{"id":9223372036854775808,"method":"thread/list"}"#.into(),
+            r#"{"id":-9223372036854775808,"method":"thread/list"}"#.into(),
+            r#"{"id":null,"method":"thread/list"}"#.into(),
+            r#"{"id":[1],"method":{"a":[]}}"#.into(),
+            r#"{"id":1,"method":7,"params":{}}"#.into(),
+            r#"[{"id":1,"method":"thread/list"}]"#.into(),
+            // Params of every shape, typed errors, experimental fields.
+            r#"{"id":1,"method":"thread/start","params":null}"#.into(),
+            r#"{"id":1,"method":"thread/start","params":[]}"#.into(),
+            r#"{"id":1,"method":"thread/start","params":{"ephemeral":"yes"}}"#.into(),
+            r#"{"id":1,"method":"thread/start","params":{"dynamicTools":[],"permissions":null,"environments":{}}}"#.into(),
+            r#"{"id":1,"method":"thread/start","params":{"dynamicTools":[{}],"permissions":"p","permissions":false}}"#.into(),
+            r#"{"id":1,"method":"thread/start","params":{"historyMode":0,"dynamicTools":[1]}}"#.into(),
+            r#"{"id":1,"method":"thread/start","params":{"approvalPolicy":{"granular":{}},"sandbox":"read-only"}}"#.into(),
+            r#"{"id":1,"method":"thread/list","params":{"cwd":["/a","/b"],"limit":1.0}}"#.into(),
+            r#"{"id":1,"method":"turn/start","params":{"threadId":"t","input":[{"type":"text","text":"a","type":"text"}]}}"#.into(),
+            r#"{"id":1,"method":"turn/start","params":{"threadId":"t","input":"not a list"}}"#.into(),
+            r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"n","version":"1"},"capabilities":null}}"#.into(),
+            r#"{"id":1,"method":"thread/archive","params":{"anything":[1,{"deep":true}]}}"#.into(),
+            r#"{"id":1,"method":"no/such/method","params":{"x":1}}"#.into(),
+            r#"{"id":1,"method":"thread/list"}"#.into(),
+        ];
+        for frame in &frames {
+            reads_like_decode(frame).unwrap_or_else(|e| panic!("{e}"));
+        }
+        // The common case does take the fast path.
+        assert!(fast_request::read(&frames[0], methods::experimental_fields).is_some());
+    }
+
+    /// A JSON value as text, with what a `Value` refuses mixed in.
+    fn value_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("1e400".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just(r#""\ud800""#.to_owned()),
+            Just(r#""\u0074ext""#.to_owned()),
+            Just(r#""019ab698-1bda-7dff-9d99-d2808f614b03""#.to_owned()),
+            Just(r#""turn/start""#.to_owned()),
+            Just(r#""thread/start""#.to_owned()),
+            Just(r#""thread/list""#.to_owned()),
+            Just(r#""text""#.to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:?}")),
+            "[a-z \\\\\"/]{0,6}".prop_map(|s| format!("\"{s}\"")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            let key = prop_oneof![
+                Just("type"),
+                Just("text"),
+                Just("threadId"),
+                Just("input"),
+                Just("limit"),
+                Just("cwd"),
+                Just("dynamicTools"),
+                Just("permissions"),
+                Just("ephemeral"),
+                Just("t\\u0065xt"),
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((key, inner), 0..4).prop_map(|members| {
+                    let members: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// A request-like frame: id, method and params (an object of fields the parsers know,
+    /// mostly) plus extra and repeated members, in any order.
+    fn frame_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let id = prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just(r#""s-1""#.to_owned()),
+            Just("1.0".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            value_text(),
+        ];
+        let method = prop_oneof![
+            Just(r#""turn/start""#.to_owned()),
+            Just(r#""thread/start""#.to_owned()),
+            Just(r#""thread/list""#.to_owned()),
+            Just(r#""thread/resume""#.to_owned()),
+            Just(r#""initialize""#.to_owned()),
+            Just(r#""thread/archive""#.to_owned()),
+            value_text(),
+        ];
+        let field = prop_oneof![
+            Just("threadId"),
+            Just("input"),
+            Just("limit"),
+            Just("cwd"),
+            Just("dynamicTools"),
+            Just("permissions"),
+            Just("ephemeral"),
+            Just("excludeTurns"),
+            Just("clientInfo"),
+            Just("t\\u0068readId"),
+        ];
+        let params = prop_oneof![
+            4 => prop::collection::vec((field, value_text()), 0..5).prop_map(|fields| {
+                let fields: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+            1 => value_text(),
+        ];
+        let extra =
+            (prop_oneof![Just("jsonrpc"), Just("id"), Just("params"), Just("m\\u0065thod")], value_text());
+        (id, method, params, prop::collection::vec(extra, 0..2))
+            .prop_flat_map(|(id, method, params, extras)| {
+                let mut members = vec![
+                    format!("\"id\":{id}"),
+                    format!("\"method\":{method}"),
+                    format!("\"params\":{params}"),
+                ];
+                members.extend(extras.iter().map(|(k, v)| format!("\"{k}\":{v}")));
+                Just(members).prop_shuffle()
+            })
+            .prop_map(|members| format!("{{{}}}", members.join(",")))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn generated_requests_read_like_decoded_ones(frame in frame_text()) {
+            let verdict = reads_like_decode(&frame);
+            proptest::prop_assert!(verdict.is_ok(), "{:?}", verdict);
+        }
+    }
 }

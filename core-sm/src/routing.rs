@@ -125,8 +125,18 @@ impl Machine {
         audience: Audience,
         params: &N,
     ) -> Option<Frame> {
-        let wanted = self.recipients(audience).any(|(_, c)| c.wants(N::METHOD));
-        wanted.then(|| self.encoder.notification(N::METHOD, params, self.now.millis()))
+        self.encode_notification_as(audience, N::METHOD, params)
+    }
+
+    /// [`Self::encode_notification`] for params that serve several methods.
+    pub(crate) fn encode_notification_as<P: Serialize>(
+        &self,
+        audience: Audience,
+        method: &str,
+        params: &P,
+    ) -> Option<Frame> {
+        let wanted = self.recipients(audience).any(|(_, c)| c.wants(method));
+        wanted.then(|| self.encoder.notification(method, params, self.now.millis()))
     }
 
     /// Sends an encoded notification to the audience, minus opt-outs of `method`.

@@ -79,6 +79,7 @@ pub(crate) struct ActiveTurn {
     pub(crate) id: TurnId,
     /// When the engine reported the turn running; `None` while only submitted.
     pub(crate) started_at: Option<Timestamp>,
+    /// The `turn/start` input, until `turn/started` announces it as the first user message.
     pub(crate) input: Vec<UserInput>,
     pub(crate) client_message_id: Option<String>,
     /// Steered input accepted before the engine started the turn, announced after `turn/started`.
@@ -309,5 +310,344 @@ impl ActiveTurn {
             json: self.items_json.get(i..=i).unwrap_or_default(),
         });
         self.ended(end, summary, TurnItemsView::Summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The views against the owned wire types they stand for, built the way the machine built
+    //! them before it had views.
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::wire::notifications::{ItemCompleted, ThreadStarted, TurnCompleted};
+    use crate::wire::requests::{ThreadListResponse, ThreadResponse, ThreadSessionResponse};
+    use crate::wire::views::{
+        ItemCompletedView, ThreadListResponseView, ThreadResponseView, ThreadSessionResponseView,
+        ThreadStartedView, TurnCompletedView,
+    };
+    use crate::wire::{encode_notification, encode_result, FrameEncoder, SessionSource, Thread};
+    use crate::{ItemId, MachineConfig};
+
+    const CLI: &str = "0.169.0";
+
+    fn item(n: u8, body: ItemBody, completed: bool) -> ThreadItem {
+        ThreadItem {
+            id: ItemId(format!("item-{n}")),
+            body,
+            started_at_ms: Some(1_000 + i64::from(n)),
+            completed_at_ms: completed.then_some(2_000 + i64::from(n)),
+        }
+    }
+
+    fn message(text: &str) -> ItemBody {
+        ItemBody::AgentMessage { text: text.into(), phase: Some("final_answer".into()) }
+    }
+
+    /// A finished turn as `finish` used to build it.
+    fn finished(n: u8, status: TurnStatus, items: Vec<ThreadItem>) -> Turn {
+        let id = TurnId::parse(&format!("019ab698-283b-7fca-a303-fb70942b61{n:02}")).expect("uuid");
+        let error = (status == TurnStatus::Failed).then(|| TurnError {
+            message: "boom \"quoted\"".into(),
+            codex_error_info: Some(json!({"kind": 1})),
+            additional_details: None,
+        });
+        Turn {
+            id,
+            items,
+            items_view: TurnItemsView::Full,
+            status,
+            error,
+            started_at: Some(1),
+            completed_at: Some(2),
+            duration_ms: Some(1_000),
+            root_turn_id: Some(id),
+        }
+    }
+
+    /// A thread with two finished turns and a running one with completed and open items.
+    fn state(encoder: &FrameEncoder) -> (ThreadState, Vec<Turn>) {
+        let history = vec![
+            finished(1, TurnStatus::Completed, vec![item(1, message("one\n"), true)]),
+            finished(2, TurnStatus::Failed, vec![]),
+        ];
+        let mut turns = History::default();
+        for turn in &history {
+            turns.push(FinishedTurn { id: turn.id, json: encoder.raw(turn) });
+        }
+        let turn_id = TurnId::parse("019ab698-283b-7fca-a303-fb70942b6199").expect("uuid");
+        let mut active = ActiveTurn::new(turn_id, vec![], None);
+        active.started_at = Some(Timestamp(5_000));
+        for (n, done) in [(3, true), (4, false), (5, true)] {
+            active.push_item(ItemKey(u64::from(n)), item(n, message(&format!("text {n}")), done));
+            if done {
+                let index = active.items.len() - 1;
+                active.items_json[index] = Some(encoder.raw(&active.items[index]));
+            }
+        }
+        let mut live = LiveThread::new(Timestamp(0));
+        live.active = Some(active);
+        let state = ThreadState {
+            id: ThreadId::parse("019ab698-1bda-7dff-9d99-d2808f614b03").expect("uuid"),
+            created_at: Timestamp(1_764_000_000_123),
+            updated_at: Timestamp(1_764_000_100_999),
+            preview: "first".into(),
+            name: Some("named".into()),
+            ephemeral: false,
+            originator: Some("client".into()),
+            settings: ThreadSettings::defaults(&MachineConfig::new(1)),
+            approvals_reviewer: ApprovalsReviewer::User,
+            materialized: true,
+            turns,
+            live: Some(live),
+        };
+        (state, history)
+    }
+
+    /// `Thread` as `ThreadState::to_wire` built it before views.
+    fn owned(state: &ThreadState, history: &[Turn], mut status: ThreadStatus, with_turns: bool) -> Thread {
+        let active = state.active_turn();
+        if active.is_some_and(|t| t.started_at.is_some()) && !matches!(status, ThreadStatus::Active { .. }) {
+            status = ThreadStatus::Active { active_flags: Vec::new() };
+        }
+        let mut turns = Vec::new();
+        if with_turns {
+            turns = history.to_vec();
+            turns.extend(active.filter(|t| t.started_at.is_some()).map(|t| Turn {
+                items: t.items.clone(),
+                items_view: TurnItemsView::Full,
+                ..t.announce()
+            }));
+        }
+        Thread {
+            id: state.id,
+            session_id: state.id,
+            preview: state.preview.clone(),
+            ephemeral: state.ephemeral,
+            model_provider: state.settings.model_provider.clone(),
+            model: Some(state.settings.model.clone()),
+            created_at: state.created_at.secs(),
+            updated_at: state.updated_at.secs(),
+            cwd: state.settings.cwd.clone(),
+            cli_version: CLI.to_owned(),
+            source: SessionSource::Vscode,
+            status,
+            turns,
+            path: None,
+            name: state.name.clone().filter(|n| *n != state.preview),
+            originator: state.originator.clone(),
+            forked_from_id: None,
+            project_id: None,
+            history_mode: ThreadHistoryMode::Legacy,
+        }
+    }
+
+    #[test]
+    fn thread_views_serialize_like_the_owned_types() {
+        let encoder = FrameEncoder::default();
+        let id = RequestId::Integer(7);
+        let (state, history) = state(&encoder);
+        for with_turns in [false, true] {
+            for status in [
+                ThreadStatus::Idle,
+                ThreadStatus::Active { active_flags: vec![ThreadActiveFlag::WaitingOnApproval] },
+            ] {
+                let view = || state.view(status.clone(), with_turns, CLI);
+                let thread = || owned(&state, &history, status.clone(), with_turns);
+                let s = &state.settings;
+                let session = ThreadSessionResponse {
+                    thread: thread(),
+                    model: s.model.clone(),
+                    model_provider: s.model_provider.clone(),
+                    cwd: s.cwd.clone(),
+                    approval_policy: s.approval_policy.clone(),
+                    approvals_reviewer: state.approvals_reviewer,
+                    sandbox: s.sandbox.clone(),
+                    reasoning_effort: s.effort.clone(),
+                    service_tier: None,
+                    instruction_sources: Vec::new(),
+                    disabled_plugin_ids: Vec::new(),
+                };
+                let session_view = ThreadSessionResponseView {
+                    thread: view(),
+                    model: &s.model,
+                    model_provider: &s.model_provider,
+                    cwd: &s.cwd,
+                    approval_policy: &s.approval_policy,
+                    approvals_reviewer: state.approvals_reviewer,
+                    sandbox: &s.sandbox,
+                    reasoning_effort: s.effort.as_deref(),
+                    service_tier: None,
+                    instruction_sources: &[],
+                    disabled_plugin_ids: &[],
+                };
+                assert_eq!(encoder.result(&id, &session_view), encode_result(&id, &session));
+                let read = ThreadResponse { thread: thread() };
+                assert_eq!(
+                    encoder.result(&id, &ThreadResponseView { thread: view() }),
+                    encode_result(&id, &read)
+                );
+                let list =
+                    ThreadListResponse { data: vec![thread(), thread()], next_cursor: Some("c".into()) };
+                let list_view =
+                    ThreadListResponseView { data: vec![view(), view()], next_cursor: Some("c".into()) };
+                assert_eq!(encoder.result(&id, &list_view), encode_result(&id, &list));
+                let started = ThreadStarted { thread: thread() };
+                let started_view = ThreadStartedView { thread: view() };
+                assert_eq!(
+                    encoder.notification("thread/started", &started_view, 9),
+                    encode_notification("thread/started", &started, 9)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn turn_and_item_views_serialize_like_the_owned_types() {
+        let encoder = FrameEncoder::default();
+        let (state, _) = state(&encoder);
+        let thread_id = state.id;
+        let active = state.active_turn().expect("running turn");
+        for status in [TurnStatus::Completed, TurnStatus::Interrupted, TurnStatus::Failed] {
+            let error = (status == TurnStatus::Failed).then(|| TurnError {
+                message: "m".into(),
+                codex_error_info: None,
+                additional_details: Some("d".into()),
+            });
+            let end = TurnEnd { status, error: error.clone(), completed_at: Timestamp(9_999) };
+            // `finish` and `completion_view` as they were.
+            let turn = Turn {
+                id: active.id,
+                items: active.items.clone(),
+                items_view: TurnItemsView::Full,
+                status,
+                error,
+                started_at: active.started_at.map(Timestamp::secs),
+                completed_at: Some(end.completed_at.secs()),
+                duration_ms: Some(4_999),
+                root_turn_id: Some(active.id),
+            };
+            assert_eq!(
+                encoder.raw(&active.finished_view(&end)).as_str(),
+                serde_json::to_string(&turn).unwrap()
+            );
+            let summary = match status {
+                TurnStatus::Interrupted => None,
+                _ => {
+                    turn.items.iter().rev().find(|i| matches!(i.body, ItemBody::AgentMessage { .. })).cloned()
+                }
+            };
+            let items_view = if status == TurnStatus::Interrupted {
+                TurnItemsView::NotLoaded
+            } else {
+                TurnItemsView::Summary
+            };
+            let completed = TurnCompleted {
+                thread_id,
+                turn: Turn { items: summary.into_iter().collect(), items_view, ..turn.clone() },
+            };
+            let completed_view = TurnCompletedView { thread_id, turn: active.completion_view(&end) };
+            assert_eq!(
+                encoder.notification("turn/completed", &completed_view, 3),
+                encode_notification("turn/completed", &completed, 3)
+            );
+        }
+        let item = &active.items[0];
+        let json = encoder.raw(item);
+        let view = ItemCompletedView { thread_id, turn_id: active.id, completed_at_ms: 4, item: &json };
+        let owned = ItemCompleted { thread_id, turn_id: active.id, completed_at_ms: 4, item: item.clone() };
+        assert_eq!(
+            encoder.notification("item/completed", &view, 3),
+            encode_notification("item/completed", &owned, 3)
+        );
+    }
+
+    #[test]
+    fn the_delta_view_serializes_like_each_delta_notification() {
+        use crate::wire::notifications::{
+            AgentMessageDelta, CommandExecutionOutputDelta, Notification, PlanDelta,
+            ReasoningSummaryPartAdded, ReasoningSummaryTextDelta, ReasoningTextDelta,
+        };
+        use crate::wire::views::ItemDeltaView;
+
+        let encoder = FrameEncoder::default();
+        let thread_id = ThreadId::parse("019ab698-1bda-7dff-9d99-d2808f614b03").expect("uuid");
+        let turn_id = TurnId::parse("019ab698-283b-7fca-a303-fb70942b6122").expect("uuid");
+        let item_id = ItemId("item \"1\"".into());
+        let text = "a \"delta\"\n";
+        let view = |delta: Option<&'static str>, summary_index, content_index| ItemDeltaView {
+            thread_id,
+            turn_id,
+            item_id: &item_id,
+            delta,
+            summary_index,
+            content_index,
+        };
+        fn owned<N: Notification>(note: &N) -> crate::wire::Frame {
+            encode_notification(N::METHOD, note, 3)
+        }
+        let cases = [
+            (
+                AgentMessageDelta::METHOD,
+                view(Some(text), None, None),
+                owned(&AgentMessageDelta {
+                    thread_id,
+                    turn_id,
+                    item_id: item_id.clone(),
+                    delta: text.into(),
+                }),
+            ),
+            (
+                PlanDelta::METHOD,
+                view(Some(text), None, None),
+                owned(&PlanDelta { thread_id, turn_id, item_id: item_id.clone(), delta: text.into() }),
+            ),
+            (
+                ReasoningSummaryTextDelta::METHOD,
+                view(Some(text), Some(2), None),
+                owned(&ReasoningSummaryTextDelta {
+                    thread_id,
+                    turn_id,
+                    item_id: item_id.clone(),
+                    delta: text.into(),
+                    summary_index: 2,
+                }),
+            ),
+            (
+                ReasoningSummaryPartAdded::METHOD,
+                view(None, Some(0), None),
+                owned(&ReasoningSummaryPartAdded {
+                    thread_id,
+                    turn_id,
+                    item_id: item_id.clone(),
+                    summary_index: 0,
+                }),
+            ),
+            (
+                ReasoningTextDelta::METHOD,
+                view(Some(text), None, Some(1)),
+                owned(&ReasoningTextDelta {
+                    thread_id,
+                    turn_id,
+                    item_id: item_id.clone(),
+                    delta: text.into(),
+                    content_index: 1,
+                }),
+            ),
+            (
+                CommandExecutionOutputDelta::METHOD,
+                view(Some(text), None, None),
+                owned(&CommandExecutionOutputDelta {
+                    thread_id,
+                    turn_id,
+                    item_id: item_id.clone(),
+                    delta: text.into(),
+                }),
+            ),
+        ];
+        for (method, view, owned) in cases {
+            assert_eq!(encoder.notification(method, &view, 3), owned, "{method}");
+        }
     }
 }

@@ -13,7 +13,9 @@ use crate::wire::notifications::{
     TurnStarted, Warning,
 };
 use crate::wire::requests::EmptyResponse as EmptyBody;
-use crate::wire::views::{FinishedTurn, ItemCompletedView, ItemStartedView, TurnCompletedView};
+use crate::wire::views::{
+    FinishedTurn, ItemCompletedView, ItemDeltaView, ItemStartedView, TurnCompletedView,
+};
 use crate::wire::{ItemBody, ThreadItem, TurnError, TurnStatus, UserInput};
 
 impl Machine {
@@ -126,7 +128,7 @@ impl Machine {
         };
         active.started_at = Some(now);
         let turn = active.announce();
-        let input = active.input.clone();
+        let input = std::mem::take(&mut active.input);
         let client_id = active.client_message_id.clone();
         let steers = std::mem::take(&mut active.queued_steers);
         self.sync_status(thread_id);
@@ -196,34 +198,44 @@ impl Machine {
             return;
         };
         let item = &mut active.items[index];
-        let item_id = item.id.clone();
         if !apply_delta(&mut item.body, &delta) {
             tracing::warn!(%thread_id, ?key, kind = item.body.kind(), "delta does not fit the item; dropped");
             return;
         }
-        match delta {
-            ItemDelta::AgentMessage(delta) => {
-                self.notify_subscribers(thread_id, &AgentMessageDelta { thread_id, turn_id, item_id, delta })
+        let Some(item_id) = self.active(thread_id).map(|a| &a.items[index].id) else {
+            return;
+        };
+        let view = ItemDeltaView {
+            thread_id,
+            turn_id,
+            item_id,
+            delta: None,
+            summary_index: None,
+            content_index: None,
+        };
+        let (method, view) = match &delta {
+            ItemDelta::AgentMessage(text) => {
+                (AgentMessageDelta::METHOD, ItemDeltaView { delta: Some(text), ..view })
             }
-            ItemDelta::Plan(delta) => {
-                self.notify_subscribers(thread_id, &PlanDelta { thread_id, turn_id, item_id, delta })
+            ItemDelta::Plan(text) => (PlanDelta::METHOD, ItemDeltaView { delta: Some(text), ..view }),
+            ItemDelta::ReasoningSummary { index, text } => (
+                ReasoningSummaryTextDelta::METHOD,
+                ItemDeltaView { delta: Some(text), summary_index: Some(*index), ..view },
+            ),
+            ItemDelta::ReasoningSummaryPartAdded { index } => {
+                (ReasoningSummaryPartAdded::METHOD, ItemDeltaView { summary_index: Some(*index), ..view })
             }
-            ItemDelta::ReasoningSummary { index, text } => self.notify_subscribers(
-                thread_id,
-                &ReasoningSummaryTextDelta { thread_id, turn_id, item_id, delta: text, summary_index: index },
+            ItemDelta::ReasoningText { index, text } => (
+                ReasoningTextDelta::METHOD,
+                ItemDeltaView { delta: Some(text), content_index: Some(*index), ..view },
             ),
-            ItemDelta::ReasoningSummaryPartAdded { index } => self.notify_subscribers(
-                thread_id,
-                &ReasoningSummaryPartAdded { thread_id, turn_id, item_id, summary_index: index },
-            ),
-            ItemDelta::ReasoningText { index, text } => self.notify_subscribers(
-                thread_id,
-                &ReasoningTextDelta { thread_id, turn_id, item_id, delta: text, content_index: index },
-            ),
-            ItemDelta::CommandOutput(delta) => self.notify_subscribers(
-                thread_id,
-                &CommandExecutionOutputDelta { thread_id, turn_id, item_id, delta },
-            ),
+            ItemDelta::CommandOutput(text) => {
+                (CommandExecutionOutputDelta::METHOD, ItemDeltaView { delta: Some(text), ..view })
+            }
+        };
+        let audience = Audience::Subscribers(thread_id);
+        if let Some(frame) = self.encode_notification_as(audience, method, &view) {
+            self.send_notification(audience, method, frame);
         }
     }
 

@@ -31,7 +31,7 @@ use super::{Incoming, RequestId};
 #[derive(Debug)]
 pub(crate) struct FastRequest<'a> {
     pub(crate) id: RequestId,
-    pub(crate) method: String,
+    pub(crate) method: Cow<'a, str>,
     pub(crate) params: Params<'a>,
 }
 
@@ -166,9 +166,9 @@ pub(crate) fn read(
 
 /// What [`read`] takes from the top level: `Some` for each member present (the last one if
 /// repeated, as in a `Value`) with what `Incoming::decode` makes of it.
-struct Envelope {
+struct Envelope<'de> {
     id: Option<Option<RequestId>>,
-    method: Option<Option<String>>,
+    method: Option<Option<Cow<'de, str>>>,
     /// Present params, with the first experimental field they use.
     params: Option<Option<&'static str>>,
 }
@@ -179,13 +179,13 @@ struct EnvelopeVisitor {
 }
 
 impl<'de> Visitor<'de> for EnvelopeVisitor {
-    type Value = Envelope;
+    type Value = Envelope<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON-RPC message object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
         let mut envelope = Envelope { id: None, method: None, params: None };
         while let Some(key) = map.next_key::<Key>()? {
             match (&*key.0, &envelope) {
@@ -323,24 +323,27 @@ impl<'de> Deserialize<'de> for IdMember {
     }
 }
 
-/// The member if it is a string.
-struct MethodMember(Option<String>);
+/// The member if it is a string (borrowed from the frame when it has no escapes).
+struct MethodMember<'de>(Option<Cow<'de, str>>);
 
-impl<'de> Deserialize<'de> for MethodMember {
+impl<'de> Deserialize<'de> for MethodMember<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MethodVisitor;
         impl<'de> Visitor<'de> for MethodVisitor {
-            type Value = MethodMember;
+            type Value = MethodMember<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_str<E: de::Error>(self, method: &str) -> Result<MethodMember, E> {
-                Ok(MethodMember(Some(method.to_owned())))
+            fn visit_borrowed_str<E: de::Error>(self, method: &'de str) -> Result<MethodMember<'de>, E> {
+                Ok(MethodMember(Some(Cow::Borrowed(method))))
             }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<MethodMember, E> {
+            fn visit_str<E: de::Error>(self, method: &str) -> Result<MethodMember<'de>, E> {
+                Ok(MethodMember(Some(Cow::Owned(method.to_owned()))))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<MethodMember<'de>, E> {
                 Ok(MethodMember(None))
             }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<MethodMember, E> {
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<MethodMember<'de>, E> {
                 Ok(MethodMember(None))
             }
             not_kept!(MethodMember(None));

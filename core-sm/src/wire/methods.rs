@@ -1,7 +1,8 @@
 //! The client method table: which methods exist, which need `params`, which are experimental.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::OnceLock;
 
 use super::client_methods::CLIENT_METHODS;
@@ -89,11 +90,14 @@ pub fn lookup(name: &str) -> Option<MethodInfo> {
     by_name().get(name).copied()
 }
 
-/// The table indexed by name, built on first use (every request looks its method up).
-fn by_name() -> &'static BTreeMap<&'static str, MethodInfo> {
-    static INDEX: OnceLock<BTreeMap<&'static str, MethodInfo>> = OnceLock::new();
+/// The table indexed by name, built on first use (every request looks its method up). The
+/// hasher has fixed keys, and nothing iterates the index, so nothing depends on its order.
+fn by_name() -> &'static MethodIndex {
+    static INDEX: OnceLock<MethodIndex> = OnceLock::new();
     INDEX.get_or_init(|| all().map(|info| (info.name, info)).collect())
 }
+
+type MethodIndex = HashMap<&'static str, MethodInfo, BuildHasherDefault<DefaultHasher>>;
 
 /// Every client method, in the schema's order.
 pub fn all() -> impl Iterator<Item = MethodInfo> {

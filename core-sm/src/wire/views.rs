@@ -1,9 +1,10 @@
 //! Borrowing twins of the wire types the machine sends most often.
 //!
-//! Each view serializes byte for byte like its owned counterpart (the tests below compare the
-//! two), but borrows the machine's state instead of cloning histories, items and settings into
-//! a value that is serialized once and dropped. Field order is the wire order: keep it in step
-//! with the owned type.
+//! Each view serializes byte for byte like its owned counterpart (`thread.rs`'s tests compare
+//! the two), but borrows the machine's state instead of cloning histories, items and settings
+//! into a value that is serialized once and dropped. Field order is the wire order: keep it in
+//! step with the owned type. Views that hold [`RawJson`] (finished turns, completed items) must
+//! be written by the machine's own JSON writer, as every frame is.
 
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
@@ -15,7 +16,7 @@ use super::model::{
     TurnError, TurnItemsView, TurnStatus,
 };
 use super::notifications::Notification;
-use crate::ids::{ThreadId, TurnId};
+use crate::ids::{ItemId, ThreadId, TurnId};
 
 /// Serializes like [`Thread`](super::Thread).
 #[derive(Serialize)]
@@ -181,6 +182,23 @@ pub(crate) struct ItemStartedView<'a> {
 
 impl Notification for ItemStartedView<'_> {
     const METHOD: &'static str = super::notifications::ItemStarted::METHOD;
+}
+
+/// Serializes like the six item delta notifications
+/// ([`AgentMessageDelta`](super::notifications::AgentMessageDelta) and the rest: the method tells
+/// which), borrowing the item id and the text. Each has the fields it has and no others.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ItemDeltaView<'a> {
+    pub(crate) thread_id: ThreadId,
+    pub(crate) turn_id: TurnId,
+    pub(crate) item_id: &'a ItemId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delta: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) summary_index: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) content_index: Option<i64>,
 }
 
 /// Serializes like [`ItemCompleted`](super::notifications::ItemCompleted), with the item's JSON.

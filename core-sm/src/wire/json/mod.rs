@@ -1,9 +1,9 @@
 //! The compact JSON writer every outbound frame goes through.
 //!
-//! It writes exactly the bytes `serde_json::to_writer` writes (the tests below and the `tests`
-//! crate's snapshots hold it to that): numbers, byte arrays and escapes are written by
-//! serde_json's own [`CompactFormatter`], and the structure follows `serde_json::Serializer`
-//! method by method. It is faster where the machine spends its time: a string that needs no
+//! It writes exactly the bytes `serde_json::to_writer` writes (`tests.rs` and the `tests` crate's
+//! snapshots hold it to that): integers are written by itoa and floats and escapes by
+//! serde_json's own [`CompactFormatter`], as serde_json writes them, and the structure follows
+//! `serde_json::Serializer` method by method. It is faster where the machine spends its time: a string that needs no
 //! escaping (object keys, ids, most text) is checked in one pass and copied whole, and the
 //! one-byte punctuation of JSON is pushed rather than written through `io::Write`.
 //!
@@ -12,8 +12,14 @@
 
 use std::fmt;
 
-use serde::ser::{self, Impossible, Serialize};
+use serde::ser::{self, Serialize};
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
+
+use restricted::{MapKeySerializer, RawJsonEmitter};
+
+mod restricted;
+#[cfg(test)]
+mod tests;
 
 /// The struct name [`RawJson`] serializes under: a name no wire type has, which tells this
 /// writer to copy the one field's text as it is.
@@ -28,6 +34,12 @@ impl RawJson {
     /// Wraps text that is one JSON value (this writer's own output).
     pub(crate) fn new(json: Box<str>) -> Self {
         Self(json)
+    }
+
+    /// The text.
+    #[cfg(test)]
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -85,14 +97,6 @@ fn io_error(e: std::io::Error) -> Error {
     Error(e.to_string())
 }
 
-fn key_must_be_a_string() -> Error {
-    Error("key must be a string".to_owned())
-}
-
-fn float_key_must_be_finite() -> Error {
-    Error("float key must be finite".to_owned())
-}
-
 /// Whether a byte must be escaped inside a JSON string: control characters, `"` and `\`
 /// (serde_json's escape table, which leaves DEL and non-ASCII bytes alone).
 fn needs_escape(byte: u8) -> bool {
@@ -113,7 +117,6 @@ static NEEDS_ESCAPE: [bool; 256] = {
 };
 
 /// Writes `"value"`, escaped as serde_json escapes it.
-#[inline]
 fn write_str(out: &mut String, value: &str) {
     out.reserve(value.len() + 2);
     out.push('"');
@@ -155,7 +158,7 @@ fn write_escaped(out: &mut String, value: &str) {
     out.push_str(&value[run_start..]);
 }
 
-/// The serializer: a `Vec` to append to.
+/// The serializer: a `String` to append to.
 struct Serializer<'o> {
     out: &'o mut String,
 }
@@ -504,232 +507,5 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
 
     fn end(self) -> Result<(), Error> {
         self.close(b'}', Some(b'}'))
-    }
-}
-
-/// Methods of the restricted serializers below that only fail.
-macro_rules! refuse {
-    ($error:expr; $($method:ident($($ty:ty),*);)*) => {
-        $(
-            fn $method(self, $(_: $ty),*) -> Result<(), Error> {
-                Err($error)
-            }
-        )*
-    };
-}
-
-/// Compound types a restricted serializer refuses.
-macro_rules! refuse_compounds {
-    ($error:expr) => {
-        type SerializeSeq = Impossible<(), Error>;
-        type SerializeTuple = Impossible<(), Error>;
-        type SerializeTupleStruct = Impossible<(), Error>;
-        type SerializeTupleVariant = Impossible<(), Error>;
-        type SerializeMap = Impossible<(), Error>;
-        type SerializeStruct = Impossible<(), Error>;
-        type SerializeStructVariant = Impossible<(), Error>;
-
-        fn serialize_newtype_variant<T: ?Sized + Serialize>(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: &T,
-        ) -> Result<(), Error> {
-            Err($error)
-        }
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-            Err($error)
-        }
-        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-            Err($error)
-        }
-        fn serialize_tuple_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleStruct, Error> {
-            Err($error)
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleVariant, Error> {
-            Err($error)
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-            Err($error)
-        }
-        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-            Err($error)
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStructVariant, Error> {
-            Err($error)
-        }
-    };
-}
-
-/// Writes object keys as serde_json does: strings as they are; integers, booleans and finite
-/// floats quoted; anything else is an error.
-struct MapKeySerializer<'s, 'o> {
-    ser: &'s mut Serializer<'o>,
-}
-
-/// Writes one scalar key quoted with serde_json's formatter.
-macro_rules! quoted {
-    ($($method:ident($ty:ty) => $write:ident;)*) => {
-        $(
-            fn $method(self, value: $ty) -> Result<(), Error> {
-                let out = &mut *self.ser.out;
-                out.push('"');
-                formatted(out, |w| CompactFormatter.$write(w, value))?;
-                out.push('"');
-                Ok(())
-            }
-        )*
-    };
-}
-
-impl ser::Serializer for MapKeySerializer<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    refuse_compounds!(key_must_be_a_string());
-
-    quoted! {
-        serialize_bool(bool) => write_bool;
-        serialize_i8(i8) => write_i8;
-        serialize_i16(i16) => write_i16;
-        serialize_i32(i32) => write_i32;
-        serialize_i64(i64) => write_i64;
-        serialize_i128(i128) => write_i128;
-        serialize_u8(u8) => write_u8;
-        serialize_u16(u16) => write_u16;
-        serialize_u32(u32) => write_u32;
-        serialize_u64(u64) => write_u64;
-        serialize_u128(u128) => write_u128;
-    }
-
-    refuse! { key_must_be_a_string();
-        serialize_bytes(&[u8]);
-        serialize_unit();
-        serialize_unit_struct(&'static str);
-        serialize_none();
-    }
-
-    fn serialize_f32(self, value: f32) -> Result<(), Error> {
-        if !value.is_finite() {
-            return Err(float_key_must_be_finite());
-        }
-        let out = &mut *self.ser.out;
-        out.push('"');
-        formatted(out, |w| CompactFormatter.write_f32(w, value))?;
-        out.push('"');
-        Ok(())
-    }
-
-    fn serialize_f64(self, value: f64) -> Result<(), Error> {
-        if !value.is_finite() {
-            return Err(float_key_must_be_finite());
-        }
-        let out = &mut *self.ser.out;
-        out.push('"');
-        formatted(out, |w| CompactFormatter.write_f64(w, value))?;
-        out.push('"');
-        Ok(())
-    }
-
-    fn serialize_char(self, value: char) -> Result<(), Error> {
-        self.serialize_str(value.encode_utf8(&mut [0; 4]))
-    }
-
-    fn serialize_str(self, value: &str) -> Result<(), Error> {
-        write_str(self.ser.out, value);
-        Ok(())
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), Error> {
-        value.serialize(self)
-    }
-}
-
-/// Writes the text of a [`RawJson`] as it is.
-struct RawJsonEmitter<'s, 'o> {
-    ser: &'s mut Serializer<'o>,
-}
-
-fn not_raw_json() -> Error {
-    Error("expected raw JSON text".to_owned())
-}
-
-impl ser::Serializer for RawJsonEmitter<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    refuse_compounds!(not_raw_json());
-
-    refuse! { not_raw_json();
-        serialize_bool(bool);
-        serialize_i8(i8);
-        serialize_i16(i16);
-        serialize_i32(i32);
-        serialize_i64(i64);
-        serialize_i128(i128);
-        serialize_u8(u8);
-        serialize_u16(u16);
-        serialize_u32(u32);
-        serialize_u64(u64);
-        serialize_u128(u128);
-        serialize_f32(f32);
-        serialize_f64(f64);
-        serialize_char(char);
-        serialize_bytes(&[u8]);
-        serialize_unit();
-        serialize_unit_struct(&'static str);
-        serialize_unit_variant(&'static str, u32, &'static str);
-        serialize_none();
-    }
-
-    fn serialize_str(self, value: &str) -> Result<(), Error> {
-        self.ser.out.push_str(value);
-        Ok(())
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        _value: &T,
-    ) -> Result<(), Error> {
-        Err(not_raw_json())
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<(), Error> {
-        Err(not_raw_json())
     }
 }
