@@ -184,6 +184,11 @@ impl NetworkGate {
         NetworkRoute::Prompt
     }
 
+    /// Whether an attempt made under `key` is waiting on a prompt.
+    pub fn is_waiting(&self, key: RequestKey) -> bool {
+        self.waiting.values().any(|keys| keys.contains(&key))
+    }
+
     /// Resolves the destination's prompt: the attempts it releases or refuses, and the verdict.
     pub fn answer(
         &mut self,

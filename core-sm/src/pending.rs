@@ -115,6 +115,11 @@ impl PendingTable {
         self.requests.remove(&id)
     }
 
+    /// Whether one of the thread's outstanding requests was made under the engine's `key`.
+    pub(crate) fn has_engine_key(&self, thread_id: ThreadId, key: RequestKey) -> bool {
+        self.requests.values().any(|p| p.thread_id == thread_id && p.engine_key == Some(key))
+    }
+
     /// Ids of a thread's thread-scoped requests, ascending.
     pub(crate) fn of_thread(&self, thread_id: ThreadId) -> Vec<i64> {
         self.requests

@@ -502,3 +502,60 @@ fn unloading_a_thread_drops_its_token_refresh_too() {
     assert!(resolutions(&mut h).is_empty(), "nothing reaches an engine that never asked");
     assert_eq!(h.machine.poll_timeout(), None, "no deadline left behind");
 }
+
+/// Found by the `protocol` fuzzer (F2): an engine that reused a request key while the first
+/// request was still pending made the machine announce the first one's item a second time.
+/// A key in flight is the engine's contract broken; the second use is dropped, whatever kind
+/// of request or attempt either one is, and the first one still resolves normally.
+#[test]
+fn a_request_key_reused_while_in_flight_is_dropped() {
+    fn tool(name: &str) -> EngineRequest {
+        EngineRequest::DynamicToolCall { tool: name.into(), namespace: None, arguments: json!({}) }
+    }
+    fn network(turn_id: TurnId, key: u64) -> EngineEvent {
+        EngineEvent::NetworkAttempt {
+            turn_id,
+            key: RequestKey(key),
+            host: "a.com".into(),
+            protocol: NetworkProtocol::Https,
+            port: 443,
+        }
+    }
+    type Reuse = fn(&mut Harness, ThreadId, TurnId);
+    let cases: [(&str, Reuse, Reuse); 4] = [
+        ("tool, then tool", |h, t, u| ask(h, t, u, 5, tool("a")), |h, t, u| ask(h, t, u, 5, tool("b"))),
+        (
+            "command, then tool",
+            |h, t, u| ask(h, t, u, 5, command_request(1, "make")),
+            |h, t, u| ask(h, t, u, 5, tool("b")),
+        ),
+        (
+            "network, then command",
+            |h, t, u| h.engine_event(t, network(u, 5)),
+            |h, t, u| ask(h, t, u, 5, command_request(2, "make")),
+        ),
+        (
+            "tool, then network",
+            |h, t, u| ask(h, t, u, 5, tool("a")),
+            |h, t, u| h.engine_event(t, network(u, 5)),
+        ),
+    ];
+    for (case, first, second) in cases {
+        let mut h = Harness::new(11);
+        let (c, t, turn) = running(&mut h);
+        first(&mut h, t, turn);
+        let before = h.take(c);
+        assert_eq!(before.iter().filter(|f| f.get("id").is_some()).count(), 1, "{case}: one request");
+        second(&mut h, t, turn);
+        assert_eq!(names(&h.take(c)), Vec::<String>::new(), "{case}: the reuse sends nothing");
+        assert!(h.take_engine().is_empty(), "{case}: and tells the engine nothing");
+        // The first request is still the one pending, under id 0, and resolves once.
+        let result = match before[before.len() - 1]["method"].as_str() {
+            Some("item/tool/call") => json!({"contentItems": [], "success": true}),
+            _ => json!({"decision": "accept"}),
+        };
+        answer(&mut h, c, 0, result);
+        let told = h.take_engine();
+        assert_eq!(told.len(), 1, "{case}: one decision for key 5: {told:?}");
+    }
+}

@@ -96,6 +96,23 @@ impl Machine {
         }
     }
 
+    /// Whether the thread's engine has a request or network attempt outstanding under `key`.
+    /// Keys are unique within a thread by contract; a second use while the first is in flight
+    /// is dropped (as a reused item key is), since the machine could not tell the two apart
+    /// when it answers, and must not announce the first one's item again.
+    fn engine_key_in_flight(&self, thread_id: ThreadId, key: RequestKey) -> bool {
+        let waiting = self
+            .threads
+            .get(&thread_id)
+            .and_then(|t| t.live.as_ref())
+            .is_some_and(|live| live.grants.network.is_waiting(key));
+        let in_flight = waiting || self.pending.has_engine_key(thread_id, key);
+        if in_flight {
+            tracing::warn!(%thread_id, ?key, "engine reused a request key still in flight; dropped");
+        }
+        in_flight
+    }
+
     pub(crate) fn on_engine_request(
         &mut self,
         thread_id: ThreadId,
@@ -103,6 +120,9 @@ impl Machine {
         key: RequestKey,
         request: EngineRequest,
     ) {
+        if self.engine_key_in_flight(thread_id, key) {
+            return;
+        }
         let now_ms = self.now.millis();
         let subscribers = self.subscribers(thread_id);
         let Some(live) = self.threads.get(&thread_id).and_then(|t| t.live.as_ref()) else { return };
@@ -256,6 +276,9 @@ impl Machine {
         protocol: NetworkProtocol,
         port: u16,
     ) {
+        if self.engine_key_in_flight(thread_id, key) {
+            return;
+        }
         let dest = Destination::new(&host, protocol, port);
         let subscribers = self.subscribers(thread_id);
         let Some(state) = self.threads.get_mut(&thread_id) else { return };
