@@ -7,8 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::approvals::Destination;
-use crate::engine::{ItemKey, RequestKey};
+use crate::engine::RequestKey;
 use crate::ids::{ConnectionId, ThreadId};
+use crate::thread::ItemSlot;
 use crate::time::Timestamp;
 use crate::wire::server_requests::PermissionProfile;
 use crate::wire::{Frame, ThreadActiveFlag};
@@ -33,17 +34,17 @@ pub(crate) struct Pending {
 #[derive(Debug)]
 pub(crate) enum PendingKind {
     /// A command approval; `item` is set when the request owns the item's fate (no approval id).
-    Command { item: Option<ItemKey>, command: String },
+    Command { item: Option<ItemSlot>, command: String },
     /// A managed-network prompt for one destination.
     Network { dest: Destination },
     /// A patch approval.
-    FileChange { item: ItemKey, paths: Vec<String> },
+    FileChange { item: ItemSlot, paths: Vec<String> },
     /// More permissions.
     Permissions { requested: PermissionProfile },
     /// Questions for the user.
     UserInput,
     /// A dynamic tool call; the machine completes the item.
-    DynamicTool { item: ItemKey, started_at: Timestamp },
+    DynamicTool { item: ItemSlot, started_at: Timestamp },
     /// An MCP elicitation.
     Elicitation,
     /// A ChatGPT token refresh (not thread-scoped).
@@ -186,15 +187,16 @@ impl PendingTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ItemKey;
 
     #[test]
     fn every_kind_sends_a_listed_method() {
         let kinds = [
             PendingKind::Command { item: None, command: String::new() },
-            PendingKind::FileChange { item: ItemKey(0), paths: vec![] },
+            PendingKind::FileChange { item: ItemSlot::Engine(ItemKey(0)), paths: vec![] },
             PendingKind::Permissions { requested: PermissionProfile::default() },
             PendingKind::UserInput,
-            PendingKind::DynamicTool { item: ItemKey(0), started_at: Timestamp(0) },
+            PendingKind::DynamicTool { item: ItemSlot::Engine(ItemKey(0)), started_at: Timestamp(0) },
             PendingKind::Elicitation,
             PendingKind::AuthRefresh,
         ];

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::approvals::SessionGrants;
-use crate::engine::{ItemKey, ThreadSettings};
+use crate::engine::{ItemKey, RequestKey, ThreadSettings};
 use crate::ids::{ConnectionId, ThreadId, TurnId};
 use crate::time::Timestamp;
 use crate::wire::views::{FinishedTurn, ItemsView, RawJson, ThreadView, TurnView, TurnsView};
@@ -73,6 +73,19 @@ pub(crate) struct LiveThread {
     pub(crate) grants: SessionGrants,
 }
 
+/// Who named a turn's item: the engine (its own keys, any `u64`), or the machine for items it
+/// owns (user messages, counted per turn; dynamic tool calls, named by their request). Separate
+/// namespaces, so no key an engine picks can land on an item the machine made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ItemSlot {
+    /// An item the engine started (or an approval request started for it).
+    Engine(ItemKey),
+    /// The turn's n-th user message (the input, then each steer).
+    UserMessage(usize),
+    /// The item of a dynamic tool call.
+    ToolCall(RequestKey),
+}
+
 /// The turn in flight: submitted by `turn/start`, running once the engine says so.
 #[derive(Debug)]
 pub(crate) struct ActiveTurn {
@@ -88,8 +101,8 @@ pub(crate) struct ActiveTurn {
     pub(crate) items: Vec<ThreadItem>,
     /// The JSON of each completed item (as `item/completed` sent it), by index into `items`.
     pub(crate) items_json: Vec<Option<RawJson>>,
-    /// Engine key → index into `items`, plus whether it completed.
-    pub(crate) keys: BTreeMap<ItemKey, (usize, bool)>,
+    /// Slot → index into `items`, plus whether it completed.
+    pub(crate) keys: BTreeMap<ItemSlot, (usize, bool)>,
     /// `turn/interrupt` requests answered when the abort is observed.
     pub(crate) interrupters: Vec<(ConnectionId, RequestId)>,
     /// Whether the engine has been told to interrupt (by a client or a `cancel` decision).
@@ -127,8 +140,8 @@ impl ActiveTurn {
         }
     }
 
-    /// Starts an item under the engine's key.
-    pub(crate) fn push_item(&mut self, key: ItemKey, item: ThreadItem) {
+    /// Starts an item in its slot.
+    pub(crate) fn push_item(&mut self, key: ItemSlot, item: ThreadItem) {
         self.keys.insert(key, (self.items.len(), false));
         self.items.push(item);
         self.items_json.push(None);
@@ -380,7 +393,10 @@ mod tests {
         let mut active = ActiveTurn::new(turn_id, vec![], None);
         active.started_at = Some(Timestamp(5_000));
         for (n, done) in [(3, true), (4, false), (5, true)] {
-            active.push_item(ItemKey(u64::from(n)), item(n, message(&format!("text {n}")), done));
+            active.push_item(
+                ItemSlot::Engine(ItemKey(u64::from(n))),
+                item(n, message(&format!("text {n}")), done),
+            );
             if done {
                 let index = active.items.len() - 1;
                 active.items_json[index] = Some(encoder.raw(&active.items[index]));

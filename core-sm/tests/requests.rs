@@ -559,3 +559,38 @@ fn a_request_key_reused_while_in_flight_is_dropped() {
         assert_eq!(told.len(), 1, "{case}: one decision for key 5: {told:?}");
     }
 }
+
+/// Found by the `protocol` fuzzer: the machine named its own items (user messages, dynamic tool
+/// calls) with item keys from the engine's range, so an engine item whose key happened to match
+/// was overwritten by a steer's user message and never completed. Whatever keys the engine
+/// picks, every item started is completed exactly once.
+#[test]
+fn engine_item_keys_never_collide_with_the_machines_own_items() {
+    let mut h = Harness::new(11);
+    let (c, t, turn) = running(&mut h);
+    let keys = [u64::MAX, u64::MAX - 1, u64::MAX - 2, u64::MAX - 3, 1 << 62, (1 << 62) | 7, 0];
+    for (n, key) in keys.into_iter().enumerate() {
+        ask(&mut h, t, turn, n as u64, command_request(key, "make"));
+    }
+    let tool = EngineRequest::DynamicToolCall { tool: "t".into(), namespace: None, arguments: json!({}) };
+    ask(&mut h, t, turn, 7, tool);
+    h.request(
+        c,
+        "turn/steer",
+        json!({"threadId": t, "expectedTurnId": turn, "input": [{"type": "text", "text": "more"}]}),
+    );
+    h.engine_event(t, EngineEvent::TurnAborted { turn_id: turn });
+    let frames = h.take(c);
+    let ids = |method: &str| -> Vec<String> {
+        let mut ids: Vec<String> = frames
+            .iter()
+            .filter(|f| f["method"] == method)
+            .map(|f| f["params"]["item"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (started, completed) = (ids("item/started"), ids("item/completed"));
+    assert_eq!(started.len(), keys.len() + 2, "every command, the tool call and the steer: {started:?}");
+    assert_eq!(started, completed, "each started item completes exactly once");
+}

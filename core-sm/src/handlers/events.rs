@@ -6,6 +6,7 @@ use crate::history::RolloutRecord;
 use crate::ids::{ThreadId, TurnId};
 use crate::machine::Machine;
 use crate::routing::Audience;
+use crate::thread::ItemSlot;
 use crate::thread::{ActiveTurn, TurnEnd};
 use crate::wire::notifications::{
     AgentMessageDelta, CommandExecutionOutputDelta, Error, Notification, PlanDelta,
@@ -149,7 +150,7 @@ impl Machine {
     ) {
         let id = self.ids.item_id(self.now);
         let body = ItemBody::UserMessage { content: input, client_id };
-        let Some(key) = self.active_mut(thread_id).map(|a| ItemKey(u64::MAX - a.items.len() as u64)) else {
+        let Some(key) = self.active_mut(thread_id).map(|a| ItemSlot::UserMessage(a.items.len())) else {
             return;
         };
         self.start_item(thread_id, key, id, body);
@@ -157,6 +158,7 @@ impl Machine {
     }
 
     fn on_item_started(&mut self, thread_id: ThreadId, _turn_id: TurnId, key: ItemKey, body: ItemBody) {
+        let key = ItemSlot::Engine(key);
         if self.active_mut(thread_id).is_some_and(|a| a.keys.contains_key(&key)) {
             tracing::warn!(%thread_id, ?key, "engine started an item key twice; dropped");
             return;
@@ -168,7 +170,7 @@ impl Machine {
     pub(crate) fn start_item(
         &mut self,
         thread_id: ThreadId,
-        key: ItemKey,
+        key: ItemSlot,
         id: crate::ItemId,
         body: ItemBody,
     ) {
@@ -190,6 +192,7 @@ impl Machine {
     }
 
     fn on_item_delta(&mut self, thread_id: ThreadId, turn_id: TurnId, key: ItemKey, delta: ItemDelta) {
+        let key = ItemSlot::Engine(key);
         let Some(active) = self.active_mut(thread_id) else {
             return;
         };
@@ -240,6 +243,7 @@ impl Machine {
     }
 
     fn on_item_completed(&mut self, thread_id: ThreadId, _turn_id: TurnId, key: ItemKey, body: ItemBody) {
+        let key = ItemSlot::Engine(key);
         let Some(active) = self.active_mut(thread_id) else {
             return;
         };
@@ -261,7 +265,7 @@ impl Machine {
 
     /// Completes an open item with its final body (`None`: the body it already has): persisted,
     /// then announced with `item/completed`. Its JSON is kept for snapshots and the history.
-    pub(crate) fn complete_item(&mut self, thread_id: ThreadId, key: ItemKey, body: Option<ItemBody>) {
+    pub(crate) fn complete_item(&mut self, thread_id: ThreadId, key: ItemSlot, body: Option<ItemBody>) {
         let now = self.now;
         let thread = self.threads.get_mut(&thread_id).and_then(|t| t.live.as_mut());
         let Some(active) = thread.and_then(|l| l.active.as_mut()) else {

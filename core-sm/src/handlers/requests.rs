@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::approvals::{Destination, NetworkRoute};
-use crate::engine::{EngineCommand, EngineRequest, ItemKey, RequestKey, RequestOutcome};
+use crate::engine::{EngineCommand, EngineRequest, RequestKey, RequestOutcome};
 use crate::ids::{ConnectionId, ThreadId, TurnId};
 use crate::io::Output;
 use crate::machine::Machine;
 use crate::pending::{Pending, PendingKind};
+use crate::thread::ItemSlot;
 use crate::wire::server_requests::{
     AuthRefreshParams, AuthRefreshReason, CommandApprovalParams, CommandDecision, DynamicToolCallParams,
     ElicitationParams, FileChangeApprovalParams, FileChangeDecision, NetworkApprovalContext, NetworkProtocol,
@@ -23,8 +24,6 @@ use crate::wire::{
 
 /// How long `account/chatgptAuthTokens/refresh` waits for an answer, as in Codex.
 pub(crate) const AUTH_REFRESH_TIMEOUT_MS: u64 = 10_000;
-/// Item keys the machine uses for items it owns on the engine's behalf (dynamic tool calls).
-const MACHINE_ITEM_KEYS: u64 = 1 << 62;
 
 impl Machine {
     /// Records a new request (sent to nobody yet: see [`Self::deliver`]).
@@ -64,7 +63,7 @@ impl Machine {
         engine_key: Option<RequestKey>,
         kind: PendingKind,
         params: &P,
-        start: Option<(ItemKey, crate::ItemId, ItemBody)>,
+        start: Option<(ItemSlot, crate::ItemId, ItemBody)>,
         recipients: Vec<ConnectionId>,
     ) {
         let id = self.open_request(thread_id, engine_key, kind, params);
@@ -81,7 +80,7 @@ impl Machine {
 
     /// The wire id of an engine item of the active turn, and whether it still has to be started
     /// (a fresh id is minted for items the engine has not started).
-    fn item_id_for(&mut self, thread_id: ThreadId, key: ItemKey) -> Option<(crate::ItemId, bool)> {
+    fn item_id_for(&mut self, thread_id: ThreadId, key: ItemSlot) -> Option<(crate::ItemId, bool)> {
         let active = self.threads.get(&thread_id)?.active_turn()?;
         if let Some(&(index, _)) = active.keys.get(&key) {
             return Some((active.items[index].id.clone(), false));
@@ -90,7 +89,7 @@ impl Machine {
     }
 
     /// Starts the item if the engine has not (used when a session grant skips the prompt).
-    fn ensure_item(&mut self, thread_id: ThreadId, key: ItemKey, body: ItemBody) {
+    fn ensure_item(&mut self, thread_id: ThreadId, key: ItemSlot, body: ItemBody) {
         if let Some((id, true)) = self.item_id_for(thread_id, key) {
             self.start_item(thread_id, key, id, body);
         }
@@ -137,6 +136,7 @@ impl Machine {
                 available_decisions,
                 proposed_execpolicy_amendment,
             } => {
+                let item = ItemSlot::Engine(item);
                 let body = ItemBody::CommandExecution {
                     command: command.clone(),
                     cwd: cwd.clone(),
@@ -184,6 +184,7 @@ impl Machine {
                 self.ask(thread_id, Some(key), kind, &params, start, subscribers);
             }
             EngineRequest::FileChangeApproval { item, changes, reason, grant_root } => {
+                let item = ItemSlot::Engine(item);
                 let paths: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
                 let body = ItemBody::FileChange { changes, status: PatchApplyStatus::InProgress };
                 if !paths.is_empty() && paths.iter().all(|p| live.grants.files.contains(p)) {
@@ -232,7 +233,7 @@ impl Machine {
                 self.ask(thread_id, Some(key), PendingKind::UserInput, &params, None, subscribers);
             }
             EngineRequest::DynamicToolCall { tool, namespace, arguments } => {
-                let item = ItemKey(MACHINE_ITEM_KEYS | key.0);
+                let item = ItemSlot::ToolCall(key);
                 let body = ItemBody::DynamicToolCall {
                     tool: tool.clone(),
                     namespace: namespace.clone(),

@@ -4,10 +4,11 @@
 use serde_json::{json, Value};
 
 use crate::approvals::{Destination, NetworkAnswer};
-use crate::engine::{EngineCommand, ItemKey, RequestOutcome};
+use crate::engine::{EngineCommand, RequestOutcome};
 use crate::ids::{ConnectionId, ThreadId};
 use crate::machine::Machine;
 use crate::pending::{Pending, PendingKind};
+use crate::thread::ItemSlot;
 use crate::time::Timestamp;
 use crate::wire::notifications::ServerRequestResolved;
 use crate::wire::server_requests::{
@@ -231,7 +232,7 @@ impl Machine {
 
     /// Applies an approval's verdict to the command or file-change item it owns: `declined` for
     /// a refusal, `failed` for an error reply; an accepted item is the engine's to complete.
-    fn settle_approved_item(&mut self, thread_id: ThreadId, item: Option<ItemKey>, verdict: Verdict) {
+    fn settle_approved_item(&mut self, thread_id: ThreadId, item: Option<ItemSlot>, verdict: Verdict) {
         let (Some(item), false) = (item, matches!(verdict, Verdict::Proceed { .. })) else { return };
         let declined = verdict == Verdict::Declined;
         self.complete_owned_item(thread_id, item, |body| match body {
@@ -247,7 +248,7 @@ impl Machine {
     }
 
     /// Completes an item the request decided (declined, failed, tool output) if still open.
-    fn complete_owned_item(&mut self, thread_id: ThreadId, key: ItemKey, edit: impl FnOnce(&mut ItemBody)) {
+    fn complete_owned_item(&mut self, thread_id: ThreadId, key: ItemSlot, edit: impl FnOnce(&mut ItemBody)) {
         let Some(active) = self.threads.get(&thread_id).and_then(|t| t.active_turn()) else { return };
         let Some(&(index, false)) = active.keys.get(&key) else { return };
         let mut body = active.items[index].body.clone();
