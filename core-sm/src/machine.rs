@@ -155,12 +155,11 @@ impl Machine {
 
     /// Ids of outstanding server requests with their thread, ascending.
     pub fn pending_requests(&self) -> Vec<(i64, ThreadId)> {
-        let mut all: Vec<(i64, ThreadId)> = Vec::with_capacity(self.pending.len());
-        for t in self.threads.keys() {
-            all.extend(self.pending.of_thread(*t).into_iter().map(|id| (id, *t)));
-        }
-        all.sort_unstable();
-        all
+        self.pending
+            .thread_scoped()
+            .filter(|p| self.threads.contains_key(&p.thread_id))
+            .map(|p| (p.id, p.thread_id))
+            .collect()
     }
 
     /// The wire `Thread` for `state`, with its derived status.

@@ -121,13 +121,14 @@ impl PendingTable {
         self.requests.values().any(|p| p.thread_id == thread_id && p.engine_key == Some(key))
     }
 
+    /// Every thread-scoped request, ids ascending.
+    pub(crate) fn thread_scoped(&self) -> impl Iterator<Item = &Pending> {
+        self.requests.values().filter(|p| p.kind.thread_scoped())
+    }
+
     /// Ids of a thread's thread-scoped requests, ascending.
     pub(crate) fn of_thread(&self, thread_id: ThreadId) -> Vec<i64> {
-        self.requests
-            .values()
-            .filter(|p| p.thread_id == thread_id && p.kind.thread_scoped())
-            .map(|p| p.id)
-            .collect()
+        self.thread_scoped().filter(|p| p.thread_id == thread_id).map(|p| p.id).collect()
     }
 
     /// Ids of every request a thread's engine made, token refreshes included, ascending.
@@ -138,7 +139,7 @@ impl PendingTable {
     /// The flags a thread's pending requests raise, in protocol order, without duplicates.
     pub(crate) fn flags(&self, thread_id: ThreadId) -> Vec<ThreadActiveFlag> {
         let (mut approval, mut user_input) = (false, false);
-        for p in self.requests.values().filter(|p| p.thread_id == thread_id && p.kind.thread_scoped()) {
+        for p in self.thread_scoped().filter(|p| p.thread_id == thread_id) {
             match p.kind.flag() {
                 Some(ThreadActiveFlag::WaitingOnApproval) => approval = true,
                 Some(ThreadActiveFlag::WaitingOnUserInput) => user_input = true,

@@ -30,20 +30,8 @@ use crate::sketch::{write_str, Gen, Hint, Pools, Sketches, FOREIGN_THREADS, TEXT
 /// At most this many actions per input: keeps every execution short.
 pub const MAX_ACTIONS: usize = 48;
 
-/// The client methods turnstile implements; picked half the time.
-pub const IMPLEMENTED: [&str; 11] = [
-    "initialize",
-    "thread/start",
-    "thread/resume",
-    "thread/read",
-    "thread/list",
-    "thread/loaded/list",
-    "thread/name/set",
-    "thread/unsubscribe",
-    "turn/start",
-    "turn/steer",
-    "turn/interrupt",
-];
+/// The client methods turnstile implements (core-sm's list); picked half the time.
+pub use core_sm::wire::methods::IMPLEMENTED;
 
 /// Method names that are not in the schema.
 const BOGUS_METHODS: [&str; 5] = ["", "Initialize", "thread/start ", "initialized", "thread/rollback"];
