@@ -178,11 +178,6 @@ impl PendingTable {
     pub(crate) fn expired(&self, now: Timestamp) -> Vec<i64> {
         self.requests.values().filter(|p| p.deadline.is_some_and(|d| d <= now)).map(|p| p.id).collect()
     }
-
-    /// Number of outstanding requests.
-    pub(crate) fn len(&self) -> usize {
-        self.requests.len()
-    }
 }
 
 #[cfg(test)]
