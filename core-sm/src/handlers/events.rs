@@ -6,8 +6,7 @@ use crate::history::RolloutRecord;
 use crate::ids::{ThreadId, TurnId};
 use crate::machine::Machine;
 use crate::routing::Audience;
-use crate::thread::ItemSlot;
-use crate::thread::{ActiveTurn, TurnEnd};
+use crate::thread::{ActiveTurn, ItemSlot, TurnEnd};
 use crate::wire::notifications::{
     AgentMessageDelta, CommandExecutionOutputDelta, Error, Notification, PlanDelta,
     ReasoningSummaryPartAdded, ReasoningSummaryTextDelta, ReasoningTextDelta, ThreadTokenUsageUpdated,
