@@ -331,10 +331,12 @@ impl<'a> Parser<'a> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time while none of them ends the string or needs a look.
+            // Eight bytes at a time, jumping straight to the first one that ends the string or
+            // needs a look (short keys and ids then cost one word, not one word per byte).
             while let Some(chunk) = self.b.get(self.i..self.i + 8) {
-                let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-                if needs_look(w) {
+                let look = look_mask(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+                if look != 0 {
+                    self.i += (look.trailing_zeros() / 8) as usize;
                     break;
                 }
                 self.i += 8;
@@ -670,16 +672,16 @@ impl<'a> Parser<'a> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `w` is below `n` (n <= 128), SWAR style.
-fn any_below(w: u64, n: u8) -> bool {
-    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS != 0
+/// The high bit of each byte of `w` below `n` (n <= 128), SWAR style. Borrows can mark bytes
+/// above the first match too, so only the lowest set bit is exact.
+fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS
 }
 
-/// Whether any byte of `w` is `"`, `\\` or a control character.
-fn needs_look(w: u64) -> bool {
-    any_below(w ^ (ONES * u64::from(b'"')), 1)
-        || any_below(w ^ (ONES * u64::from(b'\\')), 1)
-        || any_below(w, 0x20)
+/// Marks the bytes of `w` that are `"`, `\\` or a control character; the lowest set bit is
+/// the first such byte (little-endian), exactly.
+fn look_mask(w: u64) -> u64 {
+    below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20)
 }
 
 fn parse_thread(s: &str, bad: &mut bool) -> Option<ThreadId> {
