@@ -147,6 +147,8 @@ pub struct Oracle {
     last: Option<(core_sm::wire::Frame, Summary)>,
     /// Summary of the last input frame.
     input: Option<Summary>,
+    /// Turns already validated in earlier frames (histories repeat them).
+    turn_memo: scan::TurnMemo,
     /// Which threads this step's input can affect (bounds the accessor checks).
     scope: Scope,
     /// Connection-threads in the `closing` state.
@@ -195,6 +197,7 @@ impl Oracle {
             group: None,
             last: None,
             input: None,
+            turn_memo: scan::TurnMemo::default(),
             scope: Scope::All,
             closing: 0,
             fresh: None,
@@ -357,7 +360,7 @@ impl Oracle {
         }
         let summary = match self.last.take() {
             Some((f, s)) if std::sync::Arc::ptr_eq(&f, frame) => s,
-            _ => scan::scan(frame)
+            _ => scan::scan_with(frame, &mut self.turn_memo)
                 .map_err(|e| Violation::new(inv::FRAME_JSON, format!("to {conn}: {e}: {frame}")))?,
         };
         let result = self.check_send(conn, frame, &summary);

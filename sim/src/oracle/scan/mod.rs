@@ -221,26 +221,33 @@ pub fn item_ref(id: &str) -> ItemRef {
     parser::item_ref(id)
 }
 
+pub use parser::TurnMemo;
+
 /// Scans one frame. Errors mean the text is not valid JSON.
 pub fn scan(text: &str) -> Result<Summary, ScanError> {
-    parser::scan(text)
+    parser::scan(text, None)
+}
+
+/// [`scan`], skipping `thread.turns` elements byte-identical to ones validated before and
+/// remembering the rest in `memo`. The result is the same as [`scan`]'s.
+pub fn scan_with(text: &str, memo: &mut TurnMemo) -> Result<Summary, ScanError> {
+    parser::scan(text, Some(memo))
 }
 
 impl Summary {
-    /// Moves the field-level findings of a `params`/`result` object into `self` (a later
-    /// duplicate member replaces an earlier one, as serde_json does).
-    fn take_fields(&mut self, s: Summary) {
-        self.thread_id = s.thread_id;
-        self.turn_id = s.turn_id;
-        self.turn_status = s.turn_status;
-        self.item_id = s.item_id;
-        self.item_type = s.item_type;
-        self.request_id = s.request_id;
-        self.status = s.status;
-        self.status_word = s.status_word;
-        self.data_threads = s.data_threads;
-        self.opt_out = s.opt_out;
-        self.bad_id |= s.bad_id;
+    /// Forgets the field-level findings of an earlier `params`/`result` member (a later
+    /// duplicate member replaces an earlier one, as serde_json does); `bad_id` stays.
+    fn clear_fields(&mut self) {
+        self.thread_id = None;
+        self.turn_id = None;
+        self.turn_status = None;
+        self.item_id = None;
+        self.item_type = None;
+        self.request_id = None;
+        self.status = None;
+        self.status_word = None;
+        self.data_threads.clear();
+        self.opt_out = None;
     }
 
     /// The method name, or `""`.

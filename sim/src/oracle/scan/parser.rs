@@ -1,14 +1,16 @@
 //! The byte-level parser behind [`scan`](super::scan): validates as it goes and picks out
 //! the fields of [`Summary`].
 
+use std::collections::BTreeMap;
+
 use core_sm::wire::RequestId;
 use core_sm::{ThreadId, TurnId};
 
 use super::{intern, ItemRef, Kind, ScanError, Status, Summary, TurnState, ITEM_TYPES};
 
-/// Scans one frame (see [`super::scan`]).
-pub(super) fn scan(text: &str) -> Result<Summary, ScanError> {
-    let mut p = Parser { b: text.as_bytes(), s: text, i: 0, depth: 0 };
+/// Scans one frame (see [`super::scan`]), skipping turns `memo` holds.
+pub(super) fn scan(text: &str, memo: Option<&mut TurnMemo>) -> Result<Summary, ScanError> {
+    let mut p = Parser { b: text.as_bytes(), s: text, i: 0, depth: 0, memo };
     let mut out = Summary::default();
     p.ws();
     if p.peek() == Some(b'{') {
@@ -32,11 +34,12 @@ enum Ctx {
 
 const MAX_DEPTH: u32 = 128;
 
-struct Parser<'a> {
+struct Parser<'a, 'm> {
     b: &'a [u8],
     s: &'a str,
     i: usize,
     depth: u32,
+    memo: Option<&'m mut TurnMemo>,
 }
 
 /// A string token: borrowed unless it contained escapes.
@@ -47,7 +50,7 @@ enum Num {
     Other,
 }
 
-impl<'a> Parser<'a> {
+impl<'a> Parser<'a, '_> {
     fn err(&self, what: &'static str) -> ScanError {
         ScanError { at: self.i, what }
     }
@@ -418,15 +421,13 @@ impl<'a> Parser<'a> {
                 }
                 "method" => out.method = p.opt_string()?.map(|m| intern(&m)),
                 "params" => {
-                    let mut s = Summary::default();
-                    p.fields(&mut s, Ctx::Params)?;
-                    out.take_fields(s);
+                    out.clear_fields();
+                    p.fields(out, Ctx::Params)?;
                 }
                 "result" => {
                     has_result = true;
-                    let mut s = Summary::default();
-                    p.fields(&mut s, Ctx::Result)?;
-                    out.take_fields(s);
+                    out.clear_fields();
+                    p.fields(out, Ctx::Result)?;
                 }
                 "error" => {
                     has_error = true;
@@ -662,10 +663,70 @@ impl<'a> Parser<'a> {
                     }
                 }
                 "status" if p.peek() == Some(b'{') => out.status = Some(p.status()?),
+                "turns" if p.peek() == Some(b'[') => p.turns()?,
                 _ => p.skip_value()?,
             }
             Ok(())
         })
+    }
+
+    /// Skips `thread.turns`, comparing each turn the memo knows with its validated text
+    /// instead of validating it again, and remembering the others.
+    fn turns(&mut self) -> Result<(), ScanError> {
+        let b = self.b;
+        self.array(|p| {
+            let start = p.i;
+            let key = TurnMemo::key(&b[start..]);
+            if let (Some(key), Some(memo)) = (key, p.memo.as_deref()) {
+                if let Some(known) = memo.turns.get(key) {
+                    if b[start..].starts_with(known.as_bytes()) {
+                        p.i += known.len();
+                        return Ok(());
+                    }
+                }
+            }
+            p.skip_value()?;
+            if let (Some(key), Some(memo)) = (key, p.memo.as_deref_mut()) {
+                memo.remember(key, &p.s[start..p.i]);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Turns validated in earlier frames, by id. `thread/resume` and `thread/read` repeat a
+/// thread's finished turns byte for byte; comparing bytes with text already validated (at the
+/// same place, `thread.turns`) proves the same as validating them again, for a fraction of
+/// the cost.
+#[derive(Debug, Default)]
+pub struct TurnMemo {
+    turns: BTreeMap<[u8; 36], Box<str>>,
+    bytes: usize,
+}
+
+impl TurnMemo {
+    /// Memory the memo may hold; past it, new turns are validated every time.
+    const MAX_BYTES: usize = 16 << 20;
+    /// Turns shorter than this are validated every time: the lookup would cost as much.
+    const MIN_LEN: usize = 128;
+
+    /// The id of a turn that starts `{"id":"<36 bytes>"`.
+    fn key(text: &[u8]) -> Option<&[u8; 36]> {
+        const HEAD: &[u8] = br#"{"id":""#;
+        if !text.starts_with(HEAD) || text.get(HEAD.len() + 36) != Some(&b'"') {
+            return None;
+        }
+        text[HEAD.len()..HEAD.len() + 36].try_into().ok()
+    }
+
+    fn remember(&mut self, key: &[u8; 36], text: &str) {
+        if text.len() < Self::MIN_LEN || self.bytes + text.len() > Self::MAX_BYTES {
+            return;
+        }
+        self.bytes += text.len();
+        if let Some(old) = self.turns.insert(*key, text.into()) {
+            self.bytes -= old.len();
+        }
     }
 }
 

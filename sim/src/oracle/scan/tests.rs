@@ -119,3 +119,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn remembered_turns_are_compared_not_trusted() {
+    let t = "019ab000-0000-7000-8000-000000000001";
+    let u = "019ab000-0000-7000-8000-000000000002";
+    let turn = format!(
+        r#"{{"id":"{u}","items":[{{"type":"agentMessage","text":"{}"}}],"status":"completed"}}"#,
+        "w ".repeat(80)
+    );
+    let frame = |turns: &str| {
+        format!(
+            r#"{{"id":4,"result":{{"thread":{{"id":"{t}","turns":[{turns}],"status":{{"type":"idle"}}}}}}}}"#
+        )
+    };
+    let mut memo = TurnMemo::default();
+    let first = scan_with(&frame(&turn), &mut memo).unwrap();
+    let again = scan_with(&frame(&format!("{turn},{turn}")), &mut memo).unwrap();
+    assert_eq!((again.thread_id, again.status), (first.thread_id, first.status));
+    assert_eq!(again.status, Some(Status::Idle));
+    // The same id with other (broken) content, or the known text followed by junk, is
+    // validated and rejected as it would be without the memo.
+    let broken = turn.replacen("\"items\":[", "\"items\":[,", 1);
+    let junk = format!("{turn}x");
+    for turns in [broken, junk] {
+        assert!(scan(&frame(&turns)).is_err(), "{turns}");
+        assert!(scan_with(&frame(&turns), &mut memo).is_err(), "{turns}");
+    }
+}
