@@ -176,15 +176,23 @@ impl Trace {
                 let detail = match command {
                     EngineCommand::RequestResolved { key, outcome } => {
                         self.mix(key.0);
-                        format!(" key={} {}", key.0, outcome_word(outcome))
+                        Some((key.0, Ok(outcome)))
                     }
                     EngineCommand::NetworkVerdict { key, verdict } => {
                         self.mix(key.0 << 1 | u64::from(verdict.is_ok()));
-                        format!(" key={} {}", key.0, if verdict.is_ok() { "allow" } else { "deny" })
+                        Some((key.0, Err(if verdict.is_ok() { "allow" } else { "deny" })))
                     }
-                    _ => String::new(),
+                    _ => None,
                 };
-                self.line(|| format!("{at:>8} command {} {name}{detail}", th(*thread_id)));
+                // Words for the line only when lines are recorded.
+                self.line(|| {
+                    let detail = match detail {
+                        Some((key, Ok(outcome))) => format!(" key={key} {}", outcome_word(outcome)),
+                        Some((key, Err(word))) => format!(" key={key} {word}"),
+                        None => String::new(),
+                    };
+                    format!("{at:>8} command {} {name}{detail}", th(*thread_id))
+                });
             }
             Output::Persist { thread_id, .. } => {
                 self.mix(0xA00 ^ thread_id.0.as_u128() as u64);
