@@ -13,6 +13,10 @@
 //!   `core-sm/tests/requests.rs`; input `findings/protocol/f3-item-key-collision`): an engine
 //!   item key equal to one the machine picked for a steer's user message was overwritten, and
 //!   the engine's item never completed.
+//! * F4 (an oracle bug, fixed in `sim::oracle::scan`; input `findings/protocol/f4-positional-params`):
+//!   params given by position (`"params":["<thread id>"]`, which JSON-RPC allows and serde
+//!   accepts, as Codex's server does) unsubscribed the thread in the machine while the oracle,
+//!   reading only object params, still counted the connection as a subscriber.
 
 use turnstile_fuzz::protocol::{self, Action, Id, Script, IMPLEMENTED};
 
@@ -138,4 +142,27 @@ fn f2_dynamic_tool_call_with_a_reused_request_key() {
         "the same dynamicToolCall item was started twice:\n{}",
         started.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
+}
+
+/// F4: by-position params act like named ones, and the oracle follows them: an unsubscribe,
+/// a turn started and interrupted, and an initialize whose opt-outs come second.
+#[test]
+fn f4_params_by_position() {
+    check(vec![
+        Action::Open { conn: 0 },
+        raw(0, INIT),
+        req(0, "thread/start", &[]),
+        raw(0, r#"{"id":"u","method":"thread/unsubscribe","params":["$T0"]}"#),
+        raw(0, r#"{"id":"r","params":["$T0",true],"method":"thread/resume"}"#),
+        raw(0, r#"{"id":"s","method":"turn/start","params":["$T0",[{"type":"text","text":"hi"}]]}"#),
+        Action::Engine { thread: 0, turn: 0, event: protocol::Event::TurnStarted },
+        raw(0, r#"{"id":"x","method":"turn/interrupt","params":["$T0","$U0"]}"#),
+        Action::Engine { thread: 0, turn: 0, event: protocol::Event::TurnAborted },
+        Action::Open { conn: 1 },
+        raw(
+            1,
+            r#"{"id":1,"method":"initialize","params":[{"name":"y","version":"1"},{"optOutNotificationMethods":["thread/started"]}]}"#,
+        ),
+        req(1, "thread/start", &[]),
+    ]);
 }

@@ -13,8 +13,9 @@ pub(super) fn scan(text: &str, memo: Option<&mut TurnMemo>) -> Result<Summary, S
     let mut p = Parser { b: text.as_bytes(), s: text, i: 0, depth: 0, memo };
     let mut out = Summary::default();
     p.ws();
+    let mut positional = None;
     if p.peek() == Some(b'{') {
-        p.top(&mut out)?;
+        positional = p.top(&mut out)?;
     } else {
         p.skip_value()?;
     }
@@ -22,7 +23,35 @@ pub(super) fn scan(text: &str, memo: Option<&mut TurnMemo>) -> Result<Summary, S
     if p.i != p.b.len() {
         return Err(p.err("trailing characters"));
     }
+    // By-position params are read once the method is known (it may come after them).
+    if let Some(at) = positional {
+        p.i = at;
+        p.positional(&mut out)?;
+    }
     Ok(out)
+}
+
+/// Where a method's params structure puts the members the oracle reads, for params given
+/// by position (JSON-RPC allows it; serde fills a structure from an array in declaration
+/// order, so the machine, like Codex, accepts them).
+const POSITIONAL: &[(&str, &[Member])] = &[
+    ("initialize", &[Member::Skip, Member::Capabilities]),
+    ("thread/resume", &[Member::Thread]),
+    ("thread/read", &[Member::Thread]),
+    ("thread/name/set", &[Member::Thread]),
+    ("thread/unsubscribe", &[Member::Thread]),
+    ("turn/start", &[Member::Thread]),
+    ("turn/steer", &[Member::Thread, Member::Turn]),
+    ("turn/interrupt", &[Member::Thread, Member::Turn]),
+];
+
+/// A member of by-position params the oracle reads.
+#[derive(Clone, Copy)]
+enum Member {
+    Skip,
+    Thread,
+    Turn,
+    Capabilities,
 }
 
 /// Which object a key belongs to, for picking out the interesting fields.
@@ -399,7 +428,9 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn top(&mut self, out: &mut Summary) -> Result<(), ScanError> {
+    /// Reads the envelope; answers where by-position (array) params start, if they do.
+    fn top(&mut self, out: &mut Summary) -> Result<Option<usize>, ScanError> {
+        let mut positional = None;
         let mut has_result = false;
         let mut has_error = false;
         let mut id_ok = false;
@@ -422,6 +453,7 @@ impl<'a> Parser<'a, '_> {
                 "method" => out.method = p.opt_string()?.map(|m| intern(&m)),
                 "params" => {
                     out.clear_fields();
+                    positional = (p.peek() == Some(b'[')).then_some(p.i);
                     p.fields(out, Ctx::Params)?;
                 }
                 "result" => {
@@ -470,7 +502,48 @@ impl<'a> Parser<'a, '_> {
             (true, false) if has_error => Kind::ErrorReply,
             _ => Kind::Other,
         };
-        Ok(())
+        Ok(positional)
+    }
+
+    /// Reads by-position params (already validated) as [`POSITIONAL`] lays them out.
+    fn positional(&mut self, out: &mut Summary) -> Result<(), ScanError> {
+        let layout = POSITIONAL.iter().find(|(m, _)| *m == out.method()).map_or(&[][..], |(_, l)| *l);
+        let mut index = 0;
+        self.array(|p| {
+            match (layout.get(index), p.peek()) {
+                (Some(Member::Thread), Some(b'"')) => {
+                    let s = p.string()?;
+                    out.thread_id = parse_thread(&s, &mut out.bad_id);
+                }
+                (Some(Member::Turn), Some(b'"')) => {
+                    let s = p.string()?;
+                    out.turn_id = parse_turn(&s, &mut out.bad_id);
+                }
+                (Some(Member::Capabilities), Some(b'{')) => p.capabilities(out)?,
+                _ => p.skip_value()?,
+            }
+            index += 1;
+            Ok(())
+        })
+    }
+
+    /// `capabilities` of `initialize`: the opt-out list.
+    fn capabilities(&mut self, out: &mut Summary) -> Result<(), ScanError> {
+        self.object(|p, key| {
+            if key == "optOutNotificationMethods" && p.peek() == Some(b'[') {
+                let mut list = Vec::new();
+                p.array(|p| {
+                    if let Some(m) = p.opt_string()? {
+                        list.push(intern(&m));
+                    }
+                    Ok(())
+                })?;
+                out.opt_out = Some(list);
+                Ok(())
+            } else {
+                p.skip_value()
+            }
+        })
     }
 
     /// Reads the interesting members of `params` / `result` (skipping non-objects).
@@ -544,23 +617,7 @@ impl<'a> Parser<'a, '_> {
                         Ok(())
                     })?;
                 }
-                "capabilities" if ctx == Ctx::Params && p.peek() == Some(b'{') => {
-                    p.object(|p, key| {
-                        if key == "optOutNotificationMethods" && p.peek() == Some(b'[') {
-                            let mut list = Vec::new();
-                            p.array(|p| {
-                                if let Some(m) = p.opt_string()? {
-                                    list.push(intern(&m));
-                                }
-                                Ok(())
-                            })?;
-                            out.opt_out = Some(list);
-                            Ok(())
-                        } else {
-                            p.skip_value()
-                        }
-                    })?;
-                }
+                "capabilities" if ctx == Ctx::Params && p.peek() == Some(b'{') => p.capabilities(out)?,
                 _ => p.skip_value()?,
             }
             Ok(())

@@ -147,3 +147,20 @@ fn remembered_turns_are_compared_not_trusted() {
         assert!(scan_with(&frame(&turns), &mut memo).is_err(), "{turns}");
     }
 }
+
+#[test]
+fn params_by_position_are_read_by_the_methods_layout() {
+    let t = "019ab000-0000-7000-8000-000000000001";
+    let u = "019ab000-0000-7000-8000-000000000002";
+    let s = scan(&format!(r#"{{"id":1,"params":["{t}","{u}"],"method":"turn/interrupt"}}"#)).unwrap();
+    assert_eq!((s.thread_id.unwrap().to_string(), s.turn_id.unwrap().to_string()), (t.into(), u.into()));
+    let s = scan(&format!(r#"{{"id":1,"method":"thread/name/set","params":["{t}","a name"]}}"#)).unwrap();
+    assert_eq!((s.thread_id.map(|t| t.to_string()), s.turn_id, s.bad_id), (Some(t.into()), None, false));
+    let s =
+        scan(r#"{"id":1,"method":"initialize","params":[{"name":"x"},{"optOutNotificationMethods":["a"]}]}"#)
+            .unwrap();
+    assert_eq!(s.opt_out.unwrap(), vec!["a"]);
+    // A later object replaces the array, as serde_json keeps the last member.
+    let s = scan(&format!(r#"{{"id":1,"method":"thread/read","params":["{t}"],"params":{{}}}}"#)).unwrap();
+    assert_eq!(s.thread_id, None);
+}
