@@ -6,6 +6,7 @@
 //! walks the bytes once, checks the whole text is valid JSON (RFC 8259 grammar, nesting depth,
 //! escapes) and keeps ids as parsed numbers, never allocating for the common case.
 
+mod memo;
 mod parser;
 #[cfg(test)]
 mod tests;
@@ -221,7 +222,7 @@ pub fn item_ref(id: &str) -> ItemRef {
     parser::item_ref(id)
 }
 
-pub use parser::TurnMemo;
+pub use memo::TurnMemo;
 
 /// Scans one frame. Errors mean the text is not valid JSON.
 pub fn scan(text: &str) -> Result<Summary, ScanError> {
