@@ -457,6 +457,7 @@ impl<'a> Parser<'a, '_> {
                 }
                 "result" => {
                     has_result = true;
+                    positional = None;
                     out.clear_fields();
                     p.fields(out, Ctx::Result)?;
                 }
