@@ -41,8 +41,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Transport to serve: `stdio://` (newline-delimited JSON on stdin/stdout; the default).
-    /// `ws://IP:PORT` is recognised but not available yet.
+    /// Transport to serve: `stdio://` (newline-delimited JSON on stdin/stdout; the default) or
+    /// `ws://IP:PORT` (websocket connections, one JSON message per text message; port 0 picks a
+    /// free port, printed to stderr as `listening on: ws://…`).
     #[arg(long, global = true, value_name = "URL")]
     pub listen: Option<String>,
 
@@ -77,8 +78,9 @@ pub struct Cli {
     #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
 
-    /// Longest accepted input line in bytes (default 64 MiB); longer lines are discarded with
-    /// a warning and the connection keeps serving.
+    /// Longest accepted input message in bytes (default 64 MiB). A longer stdio line is
+    /// discarded with a warning and the connection keeps serving; a longer websocket message
+    /// ends its connection.
     #[arg(long, global = true, value_name = "BYTES")]
     pub max_frame_bytes: Option<usize>,
 }
@@ -112,6 +114,8 @@ pub enum EngineKind {
 pub enum Listen {
     /// One connection on stdin/stdout.
     Stdio,
+    /// A websocket listener on this address.
+    Ws(std::net::SocketAddr),
 }
 
 /// Everything the server needs, resolved from the command line and the environment.
@@ -127,7 +131,7 @@ pub struct Settings {
     pub scenario: Scenario,
     /// The clock.
     pub clock: Clock,
-    /// Longest accepted input line.
+    /// Longest accepted input message.
     pub max_frame_bytes: usize,
     /// Warnings to print (ignored `-c` keys).
     pub warnings: Vec<String>,
@@ -138,8 +142,11 @@ pub fn parse_listen(url: &str) -> Result<Listen, StartupError> {
     if url == "stdio://" {
         return Ok(Listen::Stdio);
     }
-    if url.starts_with("ws://") {
-        return Err(StartupError::WebsocketUnavailable(url.to_owned()));
+    if let Some(addr) = url.strip_prefix("ws://") {
+        return addr
+            .parse()
+            .map(Listen::Ws)
+            .map_err(|_| StartupError::InvalidWebsocketListen(url.to_owned()));
     }
     Err(StartupError::UnsupportedListen(url.to_owned()))
 }
@@ -262,8 +269,14 @@ mod tests {
     #[test]
     fn listen_urls() {
         assert_eq!(parse_listen("stdio://").unwrap(), Listen::Stdio);
-        let ws = parse_listen("ws://127.0.0.1:4000").unwrap_err();
-        assert!(ws.to_string().contains("websocket transport is not available yet"));
+        assert_eq!(parse_listen("ws://127.0.0.1:4000").unwrap(), Listen::Ws(([127, 0, 0, 1], 4000).into()));
+        assert_eq!(parse_listen("ws://[::1]:0").unwrap(), Listen::Ws("[::1]:0".parse().unwrap()));
+        for bad in ["ws://localhost:1234", "ws://127.0.0.1", "ws://127.0.0.1:1234/", "ws://"] {
+            assert_eq!(
+                parse_listen(bad).unwrap_err().to_string(),
+                format!("invalid websocket --listen URL `{bad}`; expected `ws://IP:PORT`")
+            );
+        }
         let other = parse_listen("tcp://x").unwrap_err();
         assert_eq!(
             other.to_string(),

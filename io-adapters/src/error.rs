@@ -4,9 +4,17 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartupError {
-    /// `--listen ws://…`: recognised, not implemented yet.
-    #[error("the websocket transport is not available yet (--listen {0}); use `--listen stdio://`")]
-    WebsocketUnavailable(String),
+    /// `--listen ws://…` whose address is not `IP:PORT` (host names are refused, as in Codex).
+    #[error("invalid websocket --listen URL `{0}`; expected `ws://IP:PORT`")]
+    InvalidWebsocketListen(String),
+    /// The websocket listener could not bind its address.
+    #[error("cannot listen on {addr}: {message}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        message: String,
+    },
     /// `--listen` with anything else.
     #[error("unsupported --listen URL `{0}`; expected `stdio://` or `ws://IP:PORT`")]
     UnsupportedListen(String),

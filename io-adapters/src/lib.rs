@@ -2,7 +2,8 @@
 //!
 //! * [`cli`]: the `turnstile` command line and its resolution into [`cli::Settings`];
 //!   [`config`]: host facts and `-c key=value` overrides for the machine's configuration.
-//! * [`stdio`]: the newline-delimited JSON transport (reader with backpressure, writer).
+//! * [`stdio`]: the newline-delimited JSON transport; [`ws`]: the websocket listener;
+//!   [`transport`]: what they share (events, peers, admission under backpressure).
 //! * [`server`]: the runtime loop around the [`core_sm::Machine`].
 //! * [`scripted`]: the deterministic scripted engine; [`engine`]: the engine host boundary.
 //! * [`store`]: rollout files under `<home>/sessions/`.
@@ -22,6 +23,11 @@ pub mod scripted;
 pub mod server;
 pub mod stdio;
 pub mod store;
+pub mod transport;
+pub mod ws;
+
+#[cfg(test)]
+mod test_support;
 
 use std::process::ExitCode;
 
@@ -30,7 +36,7 @@ use clap::Parser;
 pub use error::StartupError;
 
 /// Runs the `turnstile` binary: parses the command line, installs logging, serves stdio until
-/// end of input or SIGTERM/SIGINT. Exit status: 0 after a clean end of input or a signal, 2
+/// end of input (or websocket connections) until SIGTERM/SIGINT. Exit status: 0 after a clean end of input or a signal, 2
 /// for startup errors (bad options, bad scenario, unusable home), 1 if serving failed.
 pub fn run() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -65,6 +71,24 @@ pub fn run() -> ExitCode {
             settings,
             signalled,
         )),
+        cli::Listen::Ws(addr) => {
+            let listener = match runtime.block_on(tokio::net::TcpListener::bind(addr)) {
+                Ok(listener) => listener,
+                Err(e) => {
+                    let error = StartupError::Bind { addr: addr.to_string(), message: e.to_string() };
+                    eprintln!("turnstile: error: {error}");
+                    return ExitCode::from(error.exit_code());
+                }
+            };
+            match listener.local_addr() {
+                Ok(bound) => {
+                    eprint!("{}", ws::banner(bound));
+                    tracing::info!("app-server websocket listening on ws://{bound}");
+                }
+                Err(e) => tracing::warn!(error = %e, "bound address unknown"),
+            }
+            runtime.block_on(ws::serve_ws(listener, settings, signalled))
+        }
     };
     // A blocking stdin read may still be pending; do not wait for it.
     runtime.shutdown_background();

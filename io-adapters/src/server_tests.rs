@@ -1,47 +1,11 @@
 //! Runtime tests: the real machine, engine and store over in-memory pipes.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream, Lines};
 use tokio::task::JoinHandle;
 
 use super::*;
-use crate::cli::{Listen, DEFAULT_MAX_FRAME_BYTES};
-use crate::config::EnvFacts;
-use crate::scripted::Scenario;
-
-const START_MS: u64 = 1_764_000_000_000;
-
-fn temp_home() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("turnstile-server-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn settings(home: &Path) -> Settings {
-    let facts = EnvFacts {
-        platform_family: "unix".into(),
-        platform_os: "linux".into(),
-        os_version: "Linux".into(),
-        arch: "x86_64".into(),
-        terminal: "unknown".into(),
-        cwd: "/w".into(),
-    };
-    Settings {
-        listen: Listen::Stdio,
-        machine: facts.machine_config(3, home),
-        engine: EngineKind::Scripted,
-        scenario: Scenario::default(),
-        clock: Clock::deterministic(START_MS),
-        max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
-        warnings: Vec::new(),
-    }
-}
+use crate::test_support::{settings, temp_home};
 
 /// A client on the other end of in-memory pipes.
 struct Client {
@@ -375,5 +339,82 @@ async fn shutdown_closes_threads_flushes_and_returns_ok() {
     .expect("output did not end");
     assert!(rest.is_empty(), "{rest:?}");
     tokio::time::timeout(Duration::from_secs(5), &mut client.server).await.unwrap().unwrap().unwrap();
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+/// A machine task with the real engine and store, driven by hand.
+fn machine_task(home: &Path, lifetime: Lifetime) -> MachineTask {
+    let settings = settings(home);
+    let (events_tx, _events_rx) = mpsc::channel(EVENTS_CAPACITY);
+    let (storage_tx, _storage_rx) = mpsc::unbounded_channel();
+    let store = StoreHandle::spawn(RolloutStore::new(home), storage_tx).unwrap();
+    let engine = Box::new(ScriptedEngine::new(settings.scenario, events_tx));
+    MachineTask::new(Machine::new(settings.machine), settings.clock, engine, store, lifetime)
+}
+
+#[tokio::test]
+async fn a_disconnecting_peer_whose_queue_is_full_is_dropped_and_reported_closed() {
+    let home = temp_home();
+    let mut task = machine_task(&home, Lifetime::UntilShutdown);
+    let conn = ConnectionId(1);
+    let (frames_tx, mut frames_rx) = mpsc::channel(1);
+    let (close_tx, close_rx) = tokio::sync::oneshot::channel();
+    task.on_transport(TransportEvent::Opened { conn, peer: Peer::disconnecting(frames_tx, close_tx) }).await;
+    // The first reply fills the queue; the second finds it full.
+    task.on_transport(TransportEvent::Frame { conn, text: initialize().to_string() }).await;
+    assert!(task.machine.connections().contains(&conn));
+    let list = json!({"id": 2, "method": "thread/list", "params": {}});
+    task.on_transport(TransportEvent::Frame { conn, text: list.to_string() }).await;
+    assert!(!task.machine.connections().contains(&conn), "the machine was told the connection closed");
+    assert!(task.peers.is_empty());
+    assert!(close_rx.await.is_err(), "dropped at once, not closed after the queue");
+    let first: Value = serde_json::from_str(&frames_rx.recv().await.unwrap()).unwrap();
+    assert_eq!(first["id"], 1);
+    assert!(frames_rx.recv().await.is_none(), "nothing after the frame that did not fit");
+    // Its late frames and its closing are ignored.
+    task.on_transport(TransportEvent::Frame { conn, text: list.to_string() }).await;
+    task.on_transport(TransportEvent::Closed { conn }).await;
+    assert!(task.machine.connections().is_empty());
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_closes_disconnecting_peers_after_their_queue() {
+    let home = temp_home();
+    let mut task = machine_task(&home, Lifetime::UntilShutdown);
+    let conn = ConnectionId(1);
+    let (frames_tx, mut frames_rx) = mpsc::channel(8);
+    let (close_tx, close_rx) = tokio::sync::oneshot::channel();
+    task.on_transport(TransportEvent::Opened { conn, peer: Peer::disconnecting(frames_tx, close_tx) }).await;
+    task.on_transport(TransportEvent::Frame { conn, text: initialize().to_string() }).await;
+    task.feed(Input::Shutdown).await;
+    assert_eq!(close_rx.await, Ok(()), "closed after what is queued");
+    assert!(frames_rx.recv().await.is_some());
+    assert!(task.peers.is_empty());
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[tokio::test]
+async fn a_waiting_peer_holds_the_machine_task_until_its_queue_has_room() {
+    let home = temp_home();
+    let mut task = machine_task(&home, Lifetime::UntilLastConnection);
+    let (frames_tx, mut frames_rx) = mpsc::channel(1);
+    task.on_transport(TransportEvent::Opened { conn: STDIO_CONNECTION, peer: Peer::waiting(frames_tx) })
+        .await;
+    task.on_transport(TransportEvent::Frame { conn: STDIO_CONNECTION, text: initialize().to_string() }).await;
+    let list = json!({"id": 2, "method": "thread/list", "params": {}}).to_string();
+    let reader = tokio::spawn(async move {
+        let mut ids = Vec::new();
+        while let Some(frame) = frames_rx.recv().await {
+            ids.push(serde_json::from_str::<Value>(&frame).unwrap()["id"].clone());
+        }
+        ids
+    });
+    task.on_transport(TransportEvent::Frame { conn: STDIO_CONNECTION, text: list }).await;
+    assert!(task.machine.connections().contains(&STDIO_CONNECTION), "still open");
+    task.on_transport(TransportEvent::Closed { conn: STDIO_CONNECTION }).await;
+    assert!(task.finished());
+    drop(task);
+    assert_eq!(reader.await.unwrap(), vec![json!(1), json!(2)]);
     std::fs::remove_dir_all(&home).unwrap();
 }

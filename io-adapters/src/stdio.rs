@@ -2,27 +2,20 @@
 //!
 //! * [`LineReader`] splits input into lines of any length up to a limit; longer lines are
 //!   discarded (reported as [`LineEvent::TooLong`]) without buffering them.
-//! * [`read_loop`] turns lines into frames for the machine task over a bounded channel. When
-//!   that channel is full, a request is answered at once with `-32001 Server overloaded; retry
-//!   later.`; notifications and responses wait for space.
+//! * [`read_loop`] turns lines into frames for the machine task, admitted with
+//!   [`admit`](crate::transport::admit) (a request that finds ingress full is answered
+//!   `-32001` at once), and reports the connection closed at end of input.
 //! * [`write_loop`] owns the output stream: one frame per line, in order, flushed as soon as no
 //!   more frames are ready.
 
 use std::io;
 
-use core_sm::wire::{codes, encode_error, ErrorObject, Frame, Incoming};
+use core_sm::wire::Frame;
+use core_sm::ConnectionId;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
-/// Capacity of the ingress channel between a reader and the machine task.
-pub const INGRESS_CAPACITY: usize = 128;
-
-/// Capacity of the channel between the machine task and a writer.
-pub const EGRESS_CAPACITY: usize = 128;
-
-/// The message of the reply to a request that arrives while ingress is full.
-pub const OVERLOADED_MESSAGE: &str = "Server overloaded; retry later.";
+use crate::transport::{admit, TransportEvent};
 
 /// One line read by a [`LineReader`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,44 +87,24 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
     }
 }
 
-/// Why [`admit`] could not deliver a frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IngressClosed;
-
-/// Delivers one frame to the machine task. If the channel is full and the frame is a
-/// request, answers it with `-32001` through `writer` instead (dropping the reply if the
-/// writer is full too); anything else waits for space.
-pub async fn admit(
-    text: String,
-    ingress: &mpsc::Sender<String>,
-    writer: &mpsc::Sender<Frame>,
-) -> Result<(), IngressClosed> {
-    match ingress.try_send(text) {
-        Ok(()) => Ok(()),
-        Err(TrySendError::Closed(_)) => Err(IngressClosed),
-        Err(TrySendError::Full(text)) => {
-            if let Ok(Incoming::Request { id, method, .. }) = Incoming::decode(&text) {
-                let error = ErrorObject {
-                    code: codes::OVERLOADED,
-                    message: OVERLOADED_MESSAGE.to_owned(),
-                    data: None,
-                };
-                tracing::warn!(%id, %method, "ingress full; request rejected as overloaded");
-                if writer.try_send(encode_error(&id, &error)).is_err() {
-                    tracing::warn!(%id, "writer full; overload reply dropped");
-                }
-                return Ok(());
-            }
-            ingress.send(text).await.map_err(|_| IngressClosed)
-        }
-    }
+/// Reads frames of connection `conn` until end of input (or a read error, or the machine task
+/// going away) and delivers them with [`admit`], then reports the connection closed. Bad
+/// UTF-8, blank and over-long lines are dropped.
+pub async fn read_loop<R: AsyncBufRead + Unpin>(
+    conn: ConnectionId,
+    lines: LineReader<R>,
+    ingress: mpsc::Sender<TransportEvent>,
+    writer: mpsc::Sender<Frame>,
+) {
+    read_lines(conn, lines, &ingress, writer).await;
+    // The machine task may be gone already; then there is nobody to tell.
+    let _ = ingress.send(TransportEvent::Closed { conn }).await;
 }
 
-/// Reads frames until end of input (or a read error, or the machine task going away) and
-/// delivers them with [`admit`]. Bad UTF-8, blank and over-long lines are dropped.
-pub async fn read_loop<R: AsyncBufRead + Unpin>(
+async fn read_lines<R: AsyncBufRead + Unpin>(
+    conn: ConnectionId,
     mut lines: LineReader<R>,
-    ingress: mpsc::Sender<String>,
+    ingress: &mpsc::Sender<TransportEvent>,
     writer: mpsc::Sender<Frame>,
 ) {
     loop {
@@ -163,7 +136,7 @@ pub async fn read_loop<R: AsyncBufRead + Unpin>(
         if text.trim().is_empty() {
             continue;
         }
-        if admit(text, &ingress, &writer).await.is_err() {
+        if admit(conn, text, ingress, &writer).await.is_err() {
             return;
         }
     }
@@ -244,43 +217,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn overloaded_requests_get_an_immediate_error() {
-        let (ingress, mut ingress_rx) = mpsc::channel(1);
-        let (writer, mut writer_rx) = mpsc::channel(4);
-        admit("first".into(), &ingress, &writer).await.unwrap();
-        admit(r#"{"id":7,"method":"thread/list","params":{}}"#.into(), &ingress, &writer).await.unwrap();
-        assert_eq!(
-            &*writer_rx.try_recv().unwrap(),
-            r#"{"id":7,"error":{"code":-32001,"message":"Server overloaded; retry later."}}"#
-        );
-        // A notification waits for space instead.
-        let pending = tokio::spawn({
-            let ingress = ingress.clone();
-            let writer = writer.clone();
-            async move { admit(r#"{"method":"initialized"}"#.into(), &ingress, &writer).await }
-        });
-        tokio::task::yield_now().await;
-        assert!(!pending.is_finished());
-        assert_eq!(ingress_rx.recv().await.unwrap(), "first");
-        pending.await.unwrap().unwrap();
-        assert_eq!(ingress_rx.recv().await.unwrap(), r#"{"method":"initialized"}"#);
-        assert!(writer_rx.try_recv().is_err());
-        drop(ingress_rx);
-        assert_eq!(admit("x".into(), &ingress, &writer).await, Err(IngressClosed));
-    }
-
-    #[tokio::test]
     async fn read_loop_drops_bad_lines() {
         let input: &[u8] = b"{\"a\":1}\n\xff\xfe\n   \n0123456789012345678901234567890\n{\"b\":2}";
         let (ingress, mut ingress_rx) = mpsc::channel(8);
         let (writer, _writer_rx) = mpsc::channel(8);
         let lines = LineReader::new(tokio::io::BufReader::new(input), 20);
-        read_loop(lines, ingress, writer).await;
+        read_loop(ConnectionId(0), lines, ingress, writer).await;
         let mut got = Vec::new();
-        while let Some(text) = ingress_rx.recv().await {
-            got.push(text);
+        while let Some(event) = ingress_rx.recv().await {
+            got.push(match event {
+                TransportEvent::Frame { text, .. } => text,
+                TransportEvent::Closed { conn } => format!("closed {conn}"),
+                other => panic!("unexpected {other:?}"),
+            });
         }
-        assert_eq!(got, vec![r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(got, vec![r#"{"a":1}"#, r#"{"b":2}"#, "closed conn#0"]);
     }
 
     #[tokio::test]

@@ -8,7 +8,8 @@
 //!   they answer, validates everything and reports all failures at once.
 //! - [`MethodInventory`]: every method in the schema, for support tables.
 //! - [`server::Server`]: the real `turnstile` binary over stdio, with a recorded, validated
-//!   transcript for snapshots.
+//!   transcript for snapshots; [`ws::WsServer`]: the same binary listening on a websocket port,
+//!   with one recorded, validated transcript per connection.
 //!
 //! ```
 //! use tests::{Schema, Transcript};
@@ -32,6 +33,7 @@ mod inventory;
 mod schema;
 pub mod server;
 mod transcript;
+pub mod ws;
 
 pub use error::{LoadError, SchemaError, Violation};
 pub use frame::{classify, FrameKind, IntoFrame, RequestId};

@@ -116,18 +116,7 @@ impl Server {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let stderr = collect_stderr(&mut child);
         Server {
             stdin: child.stdin.take(),
             child,
@@ -277,13 +266,30 @@ impl Drop for Server {
     }
 }
 
+/// Collects the child's stderr, as it comes, into the returned buffer.
+pub(crate) fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut err = child.stderr.take().expect("stderr");
+    let sink = Arc::clone(&stderr);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    stderr
+}
+
 /// Whether `frame` is the reply (result or error) to request `id`.
 pub fn is_reply_to(frame: &Value, id: i64) -> bool {
     frame.get("method").is_none() && frame.get("id") == Some(&json!(id))
 }
 
 /// `userAgent` carries the OS, architecture and terminal: keep the parts the tests assert on.
-fn redact_user_agent(line: &str) -> String {
+pub(crate) fn redact_user_agent(line: &str) -> String {
     let Some(start) = line.find("\"userAgent\":\"") else { return line.to_owned() };
     let value_start = start + "\"userAgent\":\"".len();
     let Some(len) = line[value_start..].find('"') else { return line.to_owned() };

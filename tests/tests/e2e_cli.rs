@@ -40,7 +40,16 @@ fn config_overrides_apply_before_and_after_app_server() {
 
 #[test]
 fn unsupported_listen_urls_fail_at_startup_with_status_2() {
-    for (url, needle) in [("ws://127.0.0.1:4500", "websocket"), ("http://x", "unsupported --listen URL")] {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let in_use = format!("ws://{}", taken.local_addr().unwrap());
+    for (url, needle) in [
+        (
+            "ws://localhost:4500",
+            "invalid websocket --listen URL `ws://localhost:4500`; expected `ws://IP:PORT`",
+        ),
+        (in_use.as_str(), "cannot listen on 127.0.0.1:"),
+        ("http://x", "unsupported --listen URL"),
+    ] {
         let out = Command::new(turnstile_binary()).args(["app-server", "--listen", url]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{url}");
         let stderr = String::from_utf8_lossy(&out.stderr);
