@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::{apply_overrides, EnvFacts};
 use crate::error::StartupError;
 use crate::scripted::Scenario;
+use crate::ws::{WsAuth, WsAuthArgs};
 
 /// Default for `--max-frame-bytes`: 64 MiB.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
@@ -83,6 +84,10 @@ pub struct Cli {
     /// ends its connection.
     #[arg(long, global = true, value_name = "BYTES")]
     pub max_frame_bytes: Option<usize>,
+
+    /// Websocket auth (`--ws-auth` and its files).
+    #[command(flatten)]
+    pub ws_auth: WsAuthArgs,
 }
 
 /// Subcommands.
@@ -133,6 +138,8 @@ pub struct Settings {
     pub clock: Clock,
     /// Longest accepted input message.
     pub max_frame_bytes: usize,
+    /// How websocket upgrades are authorized (`None`: they are not).
+    pub ws_auth: Option<WsAuth>,
     /// Warnings to print (ignored `-c` keys).
     pub warnings: Vec<String>,
 }
@@ -214,6 +221,7 @@ impl Cli {
                 None => Clock::Wall,
             },
             max_frame_bytes: self.max_frame_bytes.unwrap_or(DEFAULT_MAX_FRAME_BYTES),
+            ws_auth: self.ws_auth.resolve().map_err(StartupError::WsAuth)?,
             warnings,
         })
     }

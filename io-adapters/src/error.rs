@@ -7,6 +7,9 @@ pub enum StartupError {
     /// `--listen ws://…` whose address is not `IP:PORT` (host names are refused, as in Codex).
     #[error("invalid websocket --listen URL `{0}`; expected `ws://IP:PORT`")]
     InvalidWebsocketListen(String),
+    /// The `--ws-*` options do not fit together, or a secret file is unusable.
+    #[error("{0}")]
+    WsAuth(String),
     /// The websocket listener could not bind its address.
     #[error("cannot listen on {addr}: {message}")]
     Bind {

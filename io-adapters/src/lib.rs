@@ -82,7 +82,7 @@ pub fn run() -> ExitCode {
             };
             match listener.local_addr() {
                 Ok(bound) => {
-                    eprint!("{}", ws::banner(bound));
+                    eprint!("{}", ws::banner(bound, settings.ws_auth.is_some()));
                     tracing::info!("app-server websocket listening on ws://{bound}");
                 }
                 Err(e) => tracing::warn!(error = %e, "bound address unknown"),

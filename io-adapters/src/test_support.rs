@@ -38,6 +38,7 @@ pub(crate) fn settings(home: &Path) -> Settings {
         scenario: Scenario::default(),
         clock: Clock::deterministic(START_MS),
         max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        ws_auth: None,
         warnings: Vec::new(),
     }
 }

@@ -59,6 +59,35 @@ fn unsupported_listen_urls_fail_at_startup_with_status_2() {
 }
 
 #[test]
+fn websocket_auth_options_are_checked_at_startup() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--ws-auth", "capability-token"],
+            "`--ws-token-file` is required when `--ws-auth capability-token` is set",
+        ),
+        (&["--ws-token-file", "/tmp/token"], "websocket auth flags require `--ws-auth capability-token`"),
+        (
+            &["--ws-auth", "capability-token", "--ws-token-file", "token"],
+            "--ws-token-file must be an absolute path",
+        ),
+        (
+            &["--ws-auth", "signed-bearer-token", "--ws-shared-secret-file", "/nonexistent/secret"],
+            "failed to read websocket auth secret /nonexistent/secret",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(turnstile_binary())
+            .args(["app-server", "--listen", "ws://127.0.0.1:0"])
+            .args(*args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn help_documents_every_option() {
     let out = Command::new(turnstile_binary()).arg("--help").output().unwrap();
     assert!(out.status.success());
@@ -72,6 +101,12 @@ fn help_documents_every_option() {
         "--deterministic-clock",
         "--config",
         "--max-frame-bytes",
+        "--ws-auth",
+        "--ws-token-file",
+        "--ws-shared-secret-file",
+        "--ws-issuer",
+        "--ws-audience",
+        "--ws-max-clock-skew-seconds",
         "RUST_LOG",
         "LOG_FORMAT",
         "TURNSTILE_HOME",

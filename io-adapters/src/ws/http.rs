@@ -4,12 +4,16 @@
 //! header is refused with `403`; `GET /readyz` and `GET /healthz` answer `200` with an empty
 //! body; every other request is a websocket upgrade attempt, answered with the same status and
 //! text as axum's `WebSocketUpgrade` rejections when it is not one (`400 Connection header did
-//! not include 'upgrade'` for a plain `GET /`). Non-upgrade answers close the connection.
+//! not include 'upgrade'` for a plain `GET /`). With `--ws-auth`, an upgrade that passes those
+//! checks must also carry a valid bearer token ([`WsAuth`]), else `401` with Codex's message.
+//! Non-upgrade answers close the connection.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+use super::auth::WsAuth;
 
 /// The longest request head read (request line and headers).
 pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -143,8 +147,9 @@ impl Reply {
     }
 }
 
-/// Decides the answer to `head`.
-pub(crate) fn answer(head: &Head) -> Reply {
+/// Decides the answer to `head`, authorizing upgrades with `auth` (if any) at `now` (Unix
+/// seconds).
+pub(crate) fn answer(head: &Head, auth: Option<&WsAuth>, now: i64) -> Reply {
     if head.header("origin").is_some() {
         return Reply::status(403, "Forbidden", "");
     }
@@ -154,7 +159,13 @@ pub(crate) fn answer(head: &Head) -> Reply {
             _ => Reply::status(405, "Method Not Allowed", ""),
         };
     }
-    upgrade(head)
+    match upgrade(head) {
+        Reply::Upgrade { accept } => match auth.map(|a| a.authorize(head.header("authorization"), now)) {
+            Some(Err(message)) => Reply::status(401, "Unauthorized", message),
+            None | Some(Ok(())) => Reply::Upgrade { accept },
+        },
+        refused => refused,
+    }
 }
 
 /// The upgrade checks, in axum's order and with its texts.
@@ -229,15 +240,43 @@ mod tests {
             (&format!("GET /any/path HTTP/1.1\r\n{UPGRADE}\r\n"), 101, ""),
         ];
         for (request, code, body) in table {
-            assert_eq!(status_of(&answer(&head(request))), (*code, *body), "{request:?}");
+            assert_eq!(status_of(&answer(&head(request), None, 0)), (*code, *body), "{request:?}");
+        }
+    }
+
+    #[test]
+    fn with_auth_only_upgrades_need_a_token() {
+        use sha2::Digest;
+        let auth = WsAuth::CapabilityToken { token_sha256: sha2::Sha256::digest(b"t0ken").into() };
+        let table: &[(&str, u16, &str)] = &[
+            ("GET /readyz HTTP/1.1\r\n\r\n", 200, ""),
+            ("GET / HTTP/1.1\r\n\r\n", 400, "Connection header did not include 'upgrade'"),
+            (&format!("GET / HTTP/1.1\r\n{UPGRADE}\r\n"), 401, "missing websocket bearer token"),
+            (
+                &format!("GET / HTTP/1.1\r\nAuthorization: Bearer nope\r\n{UPGRADE}\r\n"),
+                401,
+                "invalid websocket bearer token",
+            ),
+            (
+                &format!("GET / HTTP/1.1\r\nOrigin: x\r\nAuthorization: Bearer t0ken\r\n{UPGRADE}\r\n"),
+                403,
+                "",
+            ),
+            (&format!("GET / HTTP/1.1\r\nAuthorization: Bearer t0ken\r\n{UPGRADE}\r\n"), 101, ""),
+        ];
+        for (request, code, body) in table {
+            assert_eq!(status_of(&answer(&head(request), Some(&auth), 0)), (*code, *body), "{request:?}");
         }
     }
 
     #[test]
     fn upgrade_accept_key_is_rfc_6455s() {
         // The example handshake of RFC 6455 §1.3.
-        let reply =
-            answer(&head(&format!("GET /chat HTTP/1.1\r\nHost: server.example.com\r\n{UPGRADE}\r\n")));
+        let reply = answer(
+            &head(&format!("GET /chat HTTP/1.1\r\nHost: server.example.com\r\n{UPGRADE}\r\n")),
+            None,
+            0,
+        );
         assert_eq!(reply, Reply::Upgrade { accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into() });
         let bytes = String::from_utf8(reply.encode()).unwrap();
         assert!(bytes.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{bytes}");

@@ -3,21 +3,25 @@
 //! One JSON-RPC message per text message, many concurrent connections, ids from 1 (PROTOCOL.md
 //! §2). The listener also answers `GET /readyz` and `GET /healthz` with `200`, refuses any
 //! request carrying an `Origin` header with `403` (a browser page must not drive the server),
-//! and treats everything else as an upgrade attempt ([`http`]). Each upgraded connection gets a
+//! and treats everything else as an upgrade attempt ([`http`]), authorized by `--ws-auth` when
+//! it is set ([`auth`]). Each upgraded connection gets a
 //! reader and a writer ([`connection`]); its outbound queue holds [`EGRESS_CAPACITY`] frames,
 //! and a connection that lets it fill up is disconnected rather than stalling the others.
 //!
 //! [`EGRESS_CAPACITY`]: crate::transport::EGRESS_CAPACITY
 
+mod auth;
 mod connection;
 mod http;
+
+pub use auth::{WsAuth, WsAuthArgs, WsAuthMode, DEFAULT_MAX_CLOCK_SKEW_SECONDS};
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use core_sm::ConnectionId;
 use tokio::io::AsyncWriteExt;
@@ -39,11 +43,13 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The lines printed to stderr once `addr` is bound, as Codex prints them: clients started
 /// with port 0 read the `listening on:` line to learn the address.
-pub fn banner(addr: SocketAddr) -> String {
-    let note = if addr.ip().is_loopback() {
+pub fn banner(addr: SocketAddr, authenticated: bool) -> String {
+    let note = if authenticated {
+        "clients must send `Authorization: Bearer <token>` (--ws-auth)"
+    } else if addr.ip().is_loopback() {
         "binds localhost only (use SSH port-forwarding for remote access)"
     } else {
-        "turnstile has no websocket auth; anyone who can reach this address can drive the server"
+        "no websocket auth; configure `--ws-auth ...` before real remote use"
     };
     format!(
         "turnstile app-server (WebSockets)\n  listening on: ws://{addr}\n  readyz: http://{addr}/readyz\n  healthz: http://{addr}/healthz\n  note: {note}\n"
@@ -62,7 +68,13 @@ where
     let config = WebSocketConfig::default()
         .max_message_size(Some(settings.max_frame_bytes))
         .max_frame_size(Some(settings.max_frame_bytes));
-    let acceptor = tokio::spawn(accept_loop(listener, ingress_tx, config, stop_rx));
+    let local = listener.local_addr()?;
+    if settings.ws_auth.is_none() && !local.ip().is_loopback() {
+        tracing::warn!(%local, "starting a non-loopback websocket listener without auth");
+    }
+    let listening =
+        Listening { config, auth: Arc::new(settings.ws_auth.clone()), ids: Arc::new(AtomicU64::new(1)) };
+    let acceptor = tokio::spawn(accept_loop(listener, ingress_tx, listening, stop_rx));
     let served = run_machine(settings, ingress_rx, shutdown, Lifetime::UntilShutdown).await;
     let _ = stop_tx.send(());
     if let Err(join) = acceptor.await {
@@ -71,20 +83,28 @@ where
     served
 }
 
+/// What every accepted socket shares.
+#[derive(Clone)]
+struct Listening {
+    config: WebSocketConfig,
+    auth: Arc<Option<WsAuth>>,
+    /// The next connection id (from 1).
+    ids: Arc<AtomicU64>,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     ingress: mpsc::Sender<TransportEvent>,
-    config: WebSocketConfig,
+    listening: Listening,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let ids = Arc::new(AtomicU64::new(1));
     let mut sockets = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    sockets.spawn(serve_socket(stream, peer, ids.clone(), ingress.clone(), config));
+                    sockets.spawn(serve_socket(stream, peer, listening.clone(), ingress.clone()));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
@@ -103,9 +123,8 @@ async fn accept_loop(
 async fn serve_socket(
     mut stream: TcpStream,
     peer: SocketAddr,
-    ids: Arc<AtomicU64>,
+    listening: Listening,
     ingress: mpsc::Sender<TransportEvent>,
-    config: WebSocketConfig,
 ) {
     let head = match tokio::time::timeout(http::HEAD_TIMEOUT, http::read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
@@ -121,21 +140,29 @@ async fn serve_socket(
             return;
         }
     };
-    let reply = http::answer(&head);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let reply = http::answer(&head, listening.auth.as_ref().as_ref(), now);
     if stream.write_all(&reply.encode()).await.is_err() {
         return;
     }
     match reply {
         http::Reply::Upgrade { .. } => {
-            let conn = ConnectionId(ids.fetch_add(1, Ordering::Relaxed));
+            let conn = ConnectionId(listening.ids.fetch_add(1, Ordering::Relaxed));
             tracing::info!(%conn, %peer, path = %head.path, "websocket client connected");
             let socket =
-                WebSocketStream::from_partially_read(stream, head.rest, Role::Server, Some(config)).await;
+                WebSocketStream::from_partially_read(stream, head.rest, Role::Server, Some(listening.config))
+                    .await;
             connection::run(conn, socket, ingress).await;
         }
         http::Reply::Status { code, .. } => {
-            if code == 403 {
-                tracing::warn!(%peer, method = %head.method, path = %head.path, "rejecting websocket listener request with Origin header");
+            match code {
+                403 => {
+                    tracing::warn!(%peer, method = %head.method, path = %head.path, "rejecting websocket listener request with Origin header")
+                }
+                401 => tracing::warn!(%peer, "rejecting websocket client during upgrade: unauthorized"),
+                _ => {}
             }
             let _ = stream.shutdown().await;
         }

@@ -260,12 +260,51 @@ async fn shutdown_sends_what_was_queued_and_closes() {
     assert!(closed, "the server should say goodbye with a close message");
 }
 
+#[tokio::test]
+async fn with_a_capability_token_only_its_bearers_connect() {
+    use sha2::Digest;
+    let mut settings = settings(&temp_home());
+    settings.ws_auth = Some(WsAuth::CapabilityToken { token_sha256: sha2::Sha256::digest(b"t0ken").into() });
+    let server = Server::start_with(settings).await;
+    let connect = |authorization: Option<&'static str>| {
+        let addr = server.addr;
+        async move {
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                format!("ws://{addr}/"),
+            )
+            .unwrap();
+            if let Some(value) = authorization {
+                request.headers_mut().insert("authorization", value.parse().unwrap());
+            }
+            tokio_tungstenite::client_async(request, stream).await.map(|(socket, _)| socket)
+        }
+    };
+    for (authorization, body) in
+        [(None, "missing websocket bearer token"), (Some("Bearer wrong"), "invalid websocket bearer token")]
+    {
+        match connect(authorization).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 401);
+                assert_eq!(response.body().as_deref(), Some(body.as_bytes()));
+            }
+            other => panic!("{authorization:?}: expected a 401, got {other:?}"),
+        }
+    }
+    // Health checks need no token.
+    assert!(server.http("GET /readyz HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 200 OK\r\n"));
+    let mut socket = connect(Some("Bearer t0ken")).await.unwrap();
+    initialize(&mut socket, "trusted").await;
+    server.shut_down().await;
+}
+
 #[test]
 fn the_banner_names_the_address_as_codex_does() {
-    let banner = banner("127.0.0.1:4222".parse().unwrap());
+    let banner = banner("127.0.0.1:4222".parse().unwrap(), false);
     assert!(banner.contains("\n  listening on: ws://127.0.0.1:4222\n"), "{banner}");
     assert!(banner.contains("\n  readyz: http://127.0.0.1:4222/readyz\n"), "{banner}");
     assert!(banner.contains("\n  healthz: http://127.0.0.1:4222/healthz\n"), "{banner}");
     assert!(banner.contains("localhost only"), "{banner}");
-    assert!(!super::banner("0.0.0.0:1".parse().unwrap()).contains("localhost only"));
+    assert!(super::banner("0.0.0.0:1".parse().unwrap(), false).contains("--ws-auth"));
+    assert!(super::banner("0.0.0.0:1".parse().unwrap(), true).contains("Authorization: Bearer"));
 }
