@@ -48,6 +48,15 @@ pub enum RolloutRecord {
         /// The new name.
         name: String,
     },
+    /// A finished turn copied from the source of a fork (the fork's history, as of the fork).
+    TurnCopied {
+        /// The turn, with every item.
+        turn: Turn,
+    },
+    /// The thread was archived: hidden from `thread/list`, not resumable until unarchived.
+    ThreadArchived,
+    /// The thread was unarchived.
+    ThreadUnarchived,
 }
 
 /// The first record of a rollout.
@@ -69,6 +78,9 @@ pub struct SessionMeta {
     pub name: Option<String>,
     /// First user message.
     pub preview: String,
+    /// The thread this one was forked from.
+    #[serde(default)]
+    pub forked_from_id: Option<ThreadId>,
 }
 
 /// A thread as rebuilt from its rollout.
@@ -82,6 +94,8 @@ pub struct StoredThread {
     pub turns: Vec<Turn>,
     /// Unix ms of the last record that carried a time.
     pub updated_at_ms: u64,
+    /// Whether the last archive record is not undone by an unarchive.
+    pub archived: bool,
 }
 
 /// Why a rollout could not be rebuilt.
@@ -103,6 +117,7 @@ pub fn rebuild(records: &[RolloutRecord]) -> Result<StoredThread, RebuildError> 
         name: meta.name.clone(),
         turns: Vec::new(),
         updated_at_ms: meta.created_at_ms,
+        archived: false,
     };
     for record in &records[1..] {
         match record {
@@ -140,6 +155,9 @@ pub fn rebuild(records: &[RolloutRecord]) -> Result<StoredThread, RebuildError> 
                 }
             }
             RolloutRecord::ThreadNameUpdated { name } => stored.name = Some(name.clone()),
+            RolloutRecord::TurnCopied { turn } => stored.turns.push(turn.clone()),
+            RolloutRecord::ThreadArchived => stored.archived = true,
+            RolloutRecord::ThreadUnarchived => stored.archived = false,
         }
     }
     Ok(stored)

@@ -10,9 +10,9 @@ use crate::thread::ThreadState;
 use crate::time::Timestamp;
 use crate::wire::fast_request::{self, Params, ParamsSource, ReadParams};
 use crate::wire::requests::{
-    InitializeParams, ThreadIdParams, ThreadListParams, ThreadLoadedListParams, ThreadReadParams,
-    ThreadResumeParams, ThreadSetNameParams, ThreadStartParams, TurnInterruptParams, TurnStartParams,
-    TurnSteerParams,
+    InitializeParams, ThreadForkParams, ThreadIdParams, ThreadListParams, ThreadLoadedListParams,
+    ThreadReadParams, ThreadResumeParams, ThreadSetNameParams, ThreadStartParams, TurnInterruptParams,
+    TurnStartParams, TurnSteerParams,
 };
 use crate::wire::views::ThreadView;
 use crate::wire::{codes, methods, ErrorObject, FrameEncoder, Incoming, RequestId, ThreadStatus};
@@ -46,6 +46,9 @@ pub(crate) enum ClientRequest {
     Initialize(InitializeParams),
     ThreadStart(ThreadStartParams),
     ThreadResume(ThreadResumeParams),
+    ThreadFork(ThreadForkParams),
+    ThreadArchive(ThreadIdParams),
+    ThreadUnarchive(ThreadIdParams),
     ThreadRead(ThreadReadParams),
     ThreadList(ThreadListParams),
     ThreadLoadedList(ThreadLoadedListParams),
@@ -64,6 +67,9 @@ impl ClientRequest {
             "initialize" => Self::Initialize(params.parse()?),
             "thread/start" => Self::ThreadStart(params.parse()?),
             "thread/resume" => Self::ThreadResume(params.parse()?),
+            "thread/fork" => Self::ThreadFork(params.parse()?),
+            "thread/archive" => Self::ThreadArchive(params.parse()?),
+            "thread/unarchive" => Self::ThreadUnarchive(params.parse()?),
             "thread/read" => Self::ThreadRead(params.parse()?),
             "thread/list" => Self::ThreadList(params.parse()?),
             "thread/loaded/list" => Self::ThreadLoadedList(params.parse()?),
@@ -247,6 +253,9 @@ impl Machine {
             ClientRequest::Initialize(_) => unreachable!("handled above"),
             ClientRequest::ThreadStart(p) => self.handle_thread_start(conn, id, p),
             ClientRequest::ThreadResume(p) => self.handle_thread_resume(conn, id, p),
+            ClientRequest::ThreadFork(p) => self.handle_thread_fork(conn, id, p),
+            ClientRequest::ThreadArchive(p) => self.handle_thread_archive(conn, id, p),
+            ClientRequest::ThreadUnarchive(p) => self.handle_thread_unarchive(conn, id, p),
             ClientRequest::ThreadRead(p) => self.handle_thread_read(conn, id, p),
             ClientRequest::ThreadList(p) => self.handle_thread_list(conn, id, p),
             ClientRequest::ThreadLoadedList(p) => self.handle_thread_loaded_list(conn, id, p),

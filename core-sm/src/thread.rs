@@ -27,6 +27,10 @@ pub(crate) struct ThreadState {
     pub(crate) approvals_reviewer: ApprovalsReviewer,
     /// Whether the rollout has been started (on the first turn, as Codex materializes lazily).
     pub(crate) materialized: bool,
+    /// Archived: hidden from `thread/list`, not resumable until unarchived.
+    pub(crate) archived: bool,
+    /// The thread this one was forked from.
+    pub(crate) forked_from: Option<ThreadId>,
     /// Finished turns, with every item.
     pub(crate) turns: History,
     /// Present while the thread is loaded.
@@ -49,6 +53,11 @@ impl History {
     /// The most recent finished turn.
     pub(crate) fn last(&self) -> Option<&FinishedTurn> {
         self.turns.last()
+    }
+
+    /// Every finished turn, oldest first.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, FinishedTurn> {
+        self.turns.iter()
     }
 
     /// The whole history, plus the running turn's snapshot, as `Thread.turns`.
@@ -265,7 +274,7 @@ impl ThreadState {
             path: None,
             name: self.name.as_deref().filter(|n| *n != self.preview),
             originator: self.originator.as_deref(),
-            forked_from_id: None,
+            forked_from_id: self.forked_from,
             project_id: None,
             history_mode: ThreadHistoryMode::Legacy,
         }
@@ -415,6 +424,8 @@ mod tests {
             settings: ThreadSettings::defaults(&MachineConfig::new(1)),
             approvals_reviewer: ApprovalsReviewer::User,
             materialized: true,
+            archived: false,
+            forked_from: None,
             turns,
             live: Some(live),
         };
@@ -453,7 +464,7 @@ mod tests {
             path: None,
             name: state.name.clone().filter(|n| *n != state.preview),
             originator: state.originator.clone(),
-            forked_from_id: None,
+            forked_from_id: state.forked_from,
             project_id: None,
             history_mode: ThreadHistoryMode::Legacy,
         }

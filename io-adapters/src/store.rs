@@ -186,6 +186,7 @@ mod tests {
             originator: Some("t".into()),
             name: None,
             preview: "hello".into(),
+            forked_from_id: None,
         })
     }
 

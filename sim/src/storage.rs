@@ -106,6 +106,7 @@ impl Storage {
                 originator: Some("earlier-client".into()),
                 name: (i % 2 == 0).then(|| format!("stored {i}")),
                 preview: format!("old task {i}"),
+                forked_from_id: None,
             })];
             let turns = rng.usize(0..=3);
             let mut t = created;

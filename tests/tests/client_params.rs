@@ -98,8 +98,9 @@ struct Scenario {
 }
 
 /// The state `method` needs to succeed: an initialized experimental connection, a loaded
-/// thread it is subscribed to, a finished turn (so `thread/read` may `includeTurns`) or an
-/// active one (for `turn/steer` and `turn/interrupt`). `initialize` gets a bare connection.
+/// thread it is subscribed to, a finished turn (so `thread/read` may `includeTurns` and the
+/// thread has a rollout to fork, archive or, once archived, unarchive) or an active one (for
+/// `turn/steer` and `turn/interrupt`). `initialize` gets a bare connection.
 fn scenario(method: &str) -> Scenario {
     let mut s = Session::new();
     if method == "initialize" {
@@ -110,16 +111,19 @@ fn scenario(method: &str) -> Scenario {
     let started = s.ok("thread/start", json!({}));
     let thread = started["thread"]["id"].as_str().expect("thread id").to_owned();
     let mut turn = None;
-    if matches!(method, "thread/read" | "turn/steer" | "turn/interrupt") {
+    let finished = matches!(method, "thread/read" | "thread/fork" | "thread/archive" | "thread/unarchive");
+    if finished || matches!(method, "turn/steer" | "turn/interrupt") {
         let r = s.ok("turn/start", json!({"threadId": thread, "input": [{"type": "text", "text": "hi"}]}));
         let id = r["turn"]["id"].as_str().expect("turn id").to_owned();
         let turn_id = TurnId::parse(&id).expect("turn id");
         s.engine(&thread, EngineEvent::TurnStarted { turn_id });
-        if method == "thread/read" {
+        if finished {
             s.engine(&thread, EngineEvent::TurnCompleted { turn_id });
-        } else {
-            turn = Some(id);
         }
+        turn = Some(id);
+    }
+    if method == "thread/unarchive" {
+        s.ok("thread/archive", json!({"threadId": thread}));
     }
     s.inbox.clear();
     Scenario { session: s, thread, turn }
@@ -346,6 +350,10 @@ fn fix_up(method: &str, p: &mut Map<String, Value>, sc: &Scenario) -> Vec<String
         }
         "turn/interrupt" => {
             p.insert("turnId".into(), json!(sc.turn.as_deref().expect("active turn")));
+        }
+        "thread/fork" if present(p, "lastTurnId") => {
+            p.insert("lastTurnId".into(), json!(sc.turn.as_deref().expect("finished turn")));
+            notes.push("lastTurnId set to the thread's finished turn".into());
         }
         // Cursors are opaque to clients: use the shapes the server hands out.
         "thread/list" if present(p, "cursor") => {

@@ -13,6 +13,20 @@ use crate::wire::{codes, ApprovalsReviewer, ErrorObject, ThreadStatus};
 
 use super::threads::Parked;
 
+/// The error for a request on a thread storage could not produce: `no <kind>rollout found for
+/// thread id <id>` when there is none, an internal error `error <doing> thread: …` when loading
+/// failed.
+fn not_stored(thread_id: ThreadId, kind: &str, doing: &str, failure: &Option<String>) -> ErrorObject {
+    match failure {
+        None => ErrorObject::invalid_request(format!("no {kind}rollout found for thread id {thread_id}")),
+        Some(m) => ErrorObject {
+            code: codes::INTERNAL_ERROR,
+            message: format!("error {doing} thread: {m}"),
+            data: None,
+        },
+    }
+}
+
 impl Machine {
     /// Appends a record to the thread's rollout, if it has one (non-ephemeral, materialized).
     pub(crate) fn persist(&mut self, thread_id: ThreadId, record: RolloutRecord) {
@@ -58,6 +72,8 @@ impl Machine {
                     settings,
                     approvals_reviewer: ApprovalsReviewer::User,
                     materialized: true,
+                    archived: stored.archived,
+                    forked_from: stored.meta.forked_from_id,
                     turns: self.history_of(&stored.turns),
                     live: None,
                 };
@@ -88,6 +104,15 @@ impl Machine {
                             id,
                             ErrorObject::invalid_request(format!("thread not loaded: {thread_id}")),
                         ),
+                        Parked::Fork { conn, id, .. } => {
+                            (conn, id, not_stored(thread_id, "", "forking", &failure))
+                        }
+                        Parked::Archive { conn, id } => {
+                            (conn, id, not_stored(thread_id, "", "archiving", &failure))
+                        }
+                        Parked::Unarchive { conn, id } => {
+                            (conn, id, not_stored(thread_id, "archived ", "unarchiving", &failure))
+                        }
                     };
                     self.respond_error(conn, &id, error);
                 }
@@ -100,6 +125,9 @@ impl Machine {
                 Parked::Read { conn, id, include_turns } => {
                     self.read_known(conn, id, thread_id, include_turns)
                 }
+                Parked::Fork { conn, id, params } => self.fork_known(conn, id, thread_id, params),
+                Parked::Archive { conn, id } => self.archive_known(conn, id, thread_id),
+                Parked::Unarchive { conn, id } => self.unarchive_known(conn, id, thread_id),
             }
         }
     }

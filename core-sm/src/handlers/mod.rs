@@ -1,6 +1,8 @@
 //! Request handlers and event handlers, one module per concern.
 
+mod archive;
 mod events;
+mod fork;
 mod handshake;
 mod lifecycle;
 mod requests;

@@ -1,4 +1,5 @@
-//! Thread requests: start, resume, read, list, loaded/list, name/set, unsubscribe.
+//! Thread requests: start, resume, read, list, loaded/list, name/set, unsubscribe (fork and
+//! archive have modules of their own).
 
 use crate::engine::{EngineCommand, SettingsOverrides, ThreadSettings};
 use crate::ids::{ConnectionId, ThreadId};
@@ -8,9 +9,9 @@ use crate::routing::Audience;
 use crate::thread::{LiveThread, ThreadState};
 use crate::wire::notifications::{Notification, ThreadNameUpdated, ThreadTokenUsageUpdated};
 use crate::wire::requests::{
-    CwdFilter, EmptyResponse, SortDirection, ThreadIdParams, ThreadListParams, ThreadLoadedListParams,
-    ThreadLoadedListResponse, ThreadReadParams, ThreadResumeParams, ThreadSetNameParams, ThreadSortKey,
-    ThreadStartParams, ThreadUnsubscribeResponse, UnsubscribeStatus,
+    CwdFilter, EmptyResponse, SortDirection, ThreadForkParams, ThreadIdParams, ThreadListParams,
+    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadResumeParams,
+    ThreadSetNameParams, ThreadSortKey, ThreadStartParams, ThreadUnsubscribeResponse, UnsubscribeStatus,
 };
 use crate::wire::views::{
     ThreadListResponseView, ThreadResponseView, ThreadSessionResponseView, ThreadStartedView,
@@ -24,13 +25,20 @@ use super::parse_thread_id;
 pub(crate) enum Parked {
     Resume { conn: ConnectionId, id: RequestId, params: ThreadResumeParams },
     Read { conn: ConnectionId, id: RequestId, include_turns: bool },
+    Fork { conn: ConnectionId, id: RequestId, params: ThreadForkParams },
+    Archive { conn: ConnectionId, id: RequestId },
+    Unarchive { conn: ConnectionId, id: RequestId },
 }
 
 impl Parked {
     /// The connection waiting for the answer.
     pub(crate) fn conn(&self) -> ConnectionId {
         match self {
-            Parked::Resume { conn, .. } | Parked::Read { conn, .. } => *conn,
+            Parked::Resume { conn, .. }
+            | Parked::Read { conn, .. }
+            | Parked::Fork { conn, .. }
+            | Parked::Archive { conn, .. }
+            | Parked::Unarchive { conn, .. } => *conn,
         }
     }
 }
@@ -78,6 +86,8 @@ impl Machine {
             settings: settings.clone(),
             approvals_reviewer: p.approvals_reviewer.unwrap_or(ApprovalsReviewer::User),
             materialized: false,
+            archived: false,
+            forked_from: None,
             turns: Default::default(),
             live: Some(live),
         };
@@ -94,7 +104,7 @@ impl Machine {
         self.outputs.push_back(Output::Engine { thread_id, command: EngineCommand::OpenThread { settings } });
     }
 
-    fn session_response<'a>(
+    pub(crate) fn session_response<'a>(
         &'a self,
         state: &'a ThreadState,
         with_turns: bool,
@@ -116,7 +126,7 @@ impl Machine {
     }
 
     /// Parks a request until storage answers for `thread_id`, asking for the load once.
-    fn park(&mut self, thread_id: ThreadId, parked: Parked) {
+    pub(crate) fn park(&mut self, thread_id: ThreadId, parked: Parked) {
         let waiting = self.awaiting_load.entry(thread_id).or_default();
         waiting.push(parked);
         if waiting.len() == 1 {
@@ -149,6 +159,12 @@ impl Machine {
         let Some(state) = self.threads.get_mut(&thread_id) else {
             return;
         };
+        if state.archived {
+            let error = ErrorObject::invalid_request(format!(
+                "session {thread_id} is archived. Run `codex unarchive {thread_id}` to unarchive it first."
+            ));
+            return self.respond_error(conn, &id, error);
+        }
         let cold = state.live.is_none();
         if cold {
             state.settings.apply(SettingsOverrides {
@@ -265,7 +281,9 @@ impl Machine {
         let mut candidates: Vec<&ThreadState> = self
             .threads
             .values()
-            .filter(|t| !t.ephemeral && t.materialized && interactive && p.archived != Some(true))
+            .filter(|t| {
+                !t.ephemeral && t.materialized && interactive && t.archived == p.archived.unwrap_or(false)
+            })
             .filter(|t| providers.as_ref().is_none_or(|ps| ps.contains(&t.settings.model_provider)))
             .filter(|t| cwds.as_ref().is_none_or(|cs| cs.contains(&t.settings.cwd)))
             .filter(|t| p.search_term.as_ref().is_none_or(|s| t.title().contains(s.as_str())))

@@ -94,6 +94,7 @@ impl Machine {
                 originator: state.originator.clone(),
                 name: state.name.clone(),
                 preview: state.preview.clone(),
+                forked_from_id: None,
             };
             self.persist(thread_id, RolloutRecord::SessionMeta(meta));
         } else if state.ephemeral {

@@ -37,6 +37,10 @@ notifications! {
         }
         /// A thread was unloaded (broadcast).
         ThreadClosed = "thread/closed" { /** The thread. */ thread_id: ThreadId }
+        /// A thread was archived (broadcast).
+        ThreadArchived = "thread/archived" { /** The thread. */ thread_id: ThreadId }
+        /// A thread was unarchived (broadcast).
+        ThreadUnarchived = "thread/unarchived" { /** The thread. */ thread_id: ThreadId }
         /// A thread was renamed (broadcast).
         ThreadNameUpdated = "thread/name/updated" {
             /** The thread. */ thread_id: ThreadId,

@@ -159,6 +159,47 @@ pub struct ThreadResumeParams {
     pub sandbox: Option<SandboxMode>,
 }
 
+/// `thread/fork` params (fields turnstile reads; others are accepted and ignored).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadForkParams {
+    /// The source thread.
+    pub thread_id: String,
+    /// Keep turns up to and including this one (it must not be in progress).
+    #[serde(default)]
+    pub last_turn_id: Option<String>,
+    /// Keep the fork in memory only.
+    #[serde(default)]
+    pub ephemeral: Option<bool>,
+    /// Omit turns from the response.
+    #[serde(default)]
+    pub exclude_turns: bool,
+    /// Model override.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Model provider override.
+    #[serde(default)]
+    pub model_provider: Option<String>,
+    /// Working directory override.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Approval policy override.
+    #[serde(default)]
+    pub approval_policy: Option<AskForApproval>,
+    /// Reviewer override.
+    #[serde(default)]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    /// Sandbox override.
+    #[serde(default)]
+    pub sandbox: Option<SandboxMode>,
+    /// Base instructions override.
+    #[serde(default)]
+    pub base_instructions: Option<String>,
+    /// Developer instructions override.
+    #[serde(default)]
+    pub developer_instructions: Option<String>,
+}
+
 /// Params naming only a thread (`thread/unsubscribe`, ...).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -237,6 +237,7 @@ pub fn records_for(d: &Drive, thread_id: ThreadId, variant: u8) -> Vec<RolloutRe
             originator: Some("fuzz".into()),
             name: (variant & 16 == 16).then(|| "stored".into()),
             preview: "stored thread".into(),
+            forked_from_id: None,
         })
     };
     let turn = TurnId(ThreadId::parse(FOREIGN_THREADS[usize::from(variant) % 4]).unwrap().0);

@@ -37,7 +37,6 @@ impl RawJson {
     }
 
     /// The text.
-    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
