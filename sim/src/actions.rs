@@ -115,12 +115,22 @@ pub enum ClientOp {
         /// Which thread.
         pick: u8,
     },
-    /// `thread/fork` or `thread/archive`, which the machine does not implement yet.
-    Unsupported {
+    /// `thread/fork` of a known thread, sometimes up to its last finished turn.
+    Fork {
         /// Which thread.
         pick: u8,
-        /// Fork (else archive).
-        fork: bool,
+        /// Pass `lastTurnId` (the last turn this client knows of the thread).
+        last_turn: bool,
+    },
+    /// `thread/archive` of a known thread.
+    Archive {
+        /// Which thread.
+        pick: u8,
+    },
+    /// `thread/unarchive` of a known thread.
+    Unarchive {
+        /// Which thread.
+        pick: u8,
     },
     /// A malformed or unusual frame.
     Malformed {
@@ -316,7 +326,7 @@ fn draw_op(rng: &mut fastrand::Rng, profile: &FaultProfile, c: &Client) -> Clien
             _ => Reply::StringId,
         }
     };
-    let table: [(u32, ClientOp); 13] = [
+    let table: [(u32, ClientOp); 15] = [
         (answer, ClientOp::Answer { pick, reply }),
         (start, ClientOp::ThreadStart { ephemeral: rng.u8(..8) == 0 }),
         (22, ClientOp::TurnStart { pick }),
@@ -328,7 +338,9 @@ fn draw_op(rng: &mut fastrand::Rng, profile: &FaultProfile, c: &Client) -> Clien
         (interrupt, ClientOp::TurnInterrupt { pick, stale: rng.u8(..8) == 0 }),
         (3, ClientOp::Unsubscribe { pick }),
         (2, ClientOp::NameSet { pick }),
-        (1, ClientOp::Unsupported { pick, fork: rng.bool() }),
+        (2, ClientOp::Fork { pick, last_turn: rng.u8(..4) == 0 }),
+        (1, ClientOp::Archive { pick }),
+        (1, ClientOp::Unarchive { pick }),
         (1, ClientOp::Initialize { opt_out: 0, experimental: false }),
     ];
     let total: u32 = table.iter().map(|(w, _)| w).sum();

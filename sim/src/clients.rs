@@ -109,6 +109,13 @@ impl Client {
                             self.wanted.insert(t);
                         }
                     }
+                    // The fork is a new thread (the reply's); the source is the request's.
+                    "thread/fork" => {
+                        if let Some(t) = s.thread_id {
+                            self.know(t);
+                            self.wanted.insert(t);
+                        }
+                    }
                     "turn/start" | "turn/steer" => {
                         if let (Some(t), Some(turn)) = (thread, s.turn_id) {
                             let running = self.turns.get(&t).is_some_and(|(id, r)| *id == turn && *r);
@@ -149,7 +156,8 @@ impl Client {
                             self.turns.insert(t, (turn, false));
                         }
                     }
-                    "thread/closed" => {
+                    // Unloaded or archived: nothing to resume when reconnecting.
+                    "thread/closed" | "thread/archived" => {
                         self.wanted.remove(&t);
                     }
                     "serverRequest/resolved" => {
@@ -336,10 +344,21 @@ impl Client {
                 let params = format!(r#"{{"threadId":"{t}","name":"  name {id} "}}"#);
                 self.request(id, "thread/name/set", Some(t), &params)
             }
-            ClientOp::Unsupported { pick, fork } => {
+            ClientOp::Fork { pick, last_turn } => {
                 let t = self.pick_thread(*pick)?;
-                let method = if *fork { "thread/fork" } else { "thread/archive" };
-                self.request(id, method, Some(t), &format!(r#"{{"threadId":"{t}"}}"#))
+                let last = match self.turns.get(&t) {
+                    Some((turn, _)) if *last_turn => format!(r#","lastTurnId":"{turn}""#),
+                    _ => String::new(),
+                };
+                self.request(id, "thread/fork", Some(t), &format!(r#"{{"threadId":"{t}"{last}}}"#))
+            }
+            ClientOp::Archive { pick } => {
+                let t = self.pick_thread(*pick)?;
+                self.request(id, "thread/archive", Some(t), &format!(r#"{{"threadId":"{t}"}}"#))
+            }
+            ClientOp::Unarchive { pick } => {
+                let t = self.pick_thread(*pick)?;
+                self.request(id, "thread/unarchive", Some(t), &format!(r#"{{"threadId":"{t}"}}"#))
             }
             ClientOp::Malformed { kind, pick } => self.malformed(*kind, *pick, id, rng, now_ms),
             ClientOp::Connect { .. }

@@ -67,8 +67,16 @@ pub struct Coverage {
     pub loads_not_found: u64,
     /// See `loads_loaded`.
     pub loads_failed: u64,
-    /// Idle unloads (`CloseThread` commands).
+    /// Threads closed (`CloseThread` commands: idle unloads and archives).
     pub unloads: u64,
+    /// Forks persisted (a rollout starting with its source's id), archives and unarchives.
+    pub forks: u64,
+    /// See `forks`.
+    pub archives: u64,
+    /// See `forks`.
+    pub unarchives: u64,
+    /// Turns ended by archiving their thread (recorded interrupted, never announced).
+    pub archived_mid_turn: u64,
     /// Server restarts.
     pub restarts: u64,
     /// Connections opened with a closed connection's id.
@@ -113,6 +121,10 @@ impl Coverage {
         self.loads_not_found += o.loads_not_found;
         self.loads_failed += o.loads_failed;
         self.unloads += o.unloads;
+        self.forks += o.forks;
+        self.archives += o.archives;
+        self.unarchives += o.unarchives;
+        self.archived_mid_turn += o.archived_mid_turn;
         self.restarts += o.restarts;
         self.reused_conn_ids += o.reused_conn_ids;
         self.error_replies += o.error_replies;

@@ -18,6 +18,7 @@ use crate::oracle::{Oracle, OracleOptions, Violation};
 use crate::report::{Coverage, Failure};
 use crate::storage::Storage;
 use crate::trace::Trace;
+use core_sm::history::RolloutRecord;
 
 /// Virtual time at the start of every run (Unix ms): late 2025, like the core's tests.
 pub const EPOCH_MS: u64 = 1_764_000_000_000;
@@ -621,7 +622,17 @@ impl Sim {
                     self.schedule(p.at, event);
                 }
             }
-            Output::Persist { thread_id, record } => self.storage.append(thread_id, record),
+            Output::Persist { thread_id, record } => {
+                match &record {
+                    RolloutRecord::SessionMeta(meta) if meta.forked_from_id.is_some() => {
+                        self.coverage.forks += 1
+                    }
+                    RolloutRecord::ThreadArchived => self.coverage.archives += 1,
+                    RolloutRecord::ThreadUnarchived => self.coverage.unarchives += 1,
+                    _ => {}
+                }
+                self.storage.append(thread_id, record)
+            }
             Output::Load { thread_id } => {
                 let answers = self.storage.load(thread_id, &mut self.rng.storage, &self.active);
                 for (i, (delay, result)) in answers.into_iter().enumerate() {
@@ -707,7 +718,7 @@ impl Sim {
             trace_hash: self.trace.hash(),
             virtual_ms: self.now - EPOCH_MS,
             frame_bytes: self.frame_bytes,
-            coverage: self.coverage,
+            coverage: Coverage { archived_mid_turn: self.oracle.archived_mid_turn(), ..self.coverage },
         })
     }
 

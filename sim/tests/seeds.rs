@@ -72,3 +72,19 @@ fn known_core_bugs_still_reproduce() {
         }
     }
 }
+
+/// The fixed seeds reach fork, archive (also mid-turn) and unarchive, so the oracle's rules
+/// for them are exercised, not only written.
+#[test]
+fn seeds_reach_fork_and_archive() {
+    let mut total = sim::report::Coverage::default();
+    for seed in 0..60 {
+        if let Ok(stats) = Sim::new(seed, SimOptions::default()).run() {
+            total.add(&stats.coverage);
+        }
+    }
+    assert!(total.forks > 0, "{total:?}");
+    assert!(total.archives > 0, "{total:?}");
+    assert!(total.unarchives > 0, "{total:?}");
+    assert!(total.archived_mid_turn > 0, "{total:?}");
+}

@@ -492,6 +492,8 @@ fn thread_notifications() {
         check_notification(&nt::ThreadStatusChanged { thread_id, status })
     });
     run("ThreadClosed", thread_id(), |thread_id| check_notification(&nt::ThreadClosed { thread_id }));
+    run("ThreadArchived", thread_id(), |thread_id| check_notification(&nt::ThreadArchived { thread_id }));
+    run("ThreadUnarchived", thread_id(), |thread_id| check_notification(&nt::ThreadUnarchived { thread_id }));
     run("ThreadNameUpdated", (thread_id(), opt(text())), |(thread_id, thread_name)| {
         check_notification(&nt::ThreadNameUpdated { thread_id, thread_name })
     });
@@ -591,6 +593,8 @@ fn every_notification_method_is_covered() {
         nt::ThreadStarted::METHOD,
         nt::ThreadStatusChanged::METHOD,
         nt::ThreadClosed::METHOD,
+        nt::ThreadArchived::METHOD,
+        nt::ThreadUnarchived::METHOD,
         nt::ThreadNameUpdated::METHOD,
         nt::TurnStarted::METHOD,
         nt::TurnCompleted::METHOD,

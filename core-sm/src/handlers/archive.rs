@@ -103,31 +103,29 @@ impl Machine {
         let Some(state) = self.threads.get_mut(&thread_id) else {
             return;
         };
-        let Some(mut live) = state.live.take() else {
+        let Some(live) = state.live.take() else {
             return;
         };
-        let mut interrupters = Vec::new();
         let mut ended = None;
-        if let Some(mut active) = live.active.take().filter(|a| a.started_at.is_some()) {
-            for index in active.open_items() {
-                active.items[index].body.settle_abandoned();
-            }
-            let end = TurnEnd { status: TurnStatus::Interrupted, error: None, completed_at: now };
-            let record = RolloutRecord::TurnEnded {
-                turn_id: active.id,
-                status: end.status,
-                error: None,
-                completed_at: now.secs(),
-                duration_ms: active.duration_ms(&end),
-            };
-            state
-                .turns
-                .push(FinishedTurn { id: active.id, json: self.encoder.raw(&active.finished_view(&end)) });
+        let mut interrupters = Vec::new();
+        if let Some(mut active) = live.active {
             interrupters = std::mem::take(&mut active.interrupters);
-            ended = Some(record);
-        } else if let Some(mut submitted) = live.active.take() {
-            // Never started: nothing to record, but its interrupters are owed a reply.
-            interrupters = std::mem::take(&mut submitted.interrupters);
+            // A turn the engine never started leaves nothing in the history.
+            if active.started_at.is_some() {
+                for index in active.open_items() {
+                    active.items[index].body.settle_abandoned();
+                }
+                let end = TurnEnd { status: TurnStatus::Interrupted, error: None, completed_at: now };
+                ended = Some(RolloutRecord::TurnEnded {
+                    turn_id: active.id,
+                    status: end.status,
+                    error: None,
+                    completed_at: now.secs(),
+                    duration_ms: active.duration_ms(&end),
+                });
+                let json = self.encoder.raw(&active.finished_view(&end));
+                state.turns.push(FinishedTurn { id: active.id, json });
+            }
         }
         if let Some(record) = ended {
             self.persist(thread_id, record);

@@ -7,7 +7,7 @@ use core_sm::{EngineEvent, Input, ThreadId, Timestamp};
 
 use super::conn::{ConnModel, Pending};
 use super::scan::{self, Kind, TurnState};
-use super::{Oracle, Scope, Violation};
+use super::{MayClose, Oracle, Scope, Violation};
 
 impl Oracle {
     /// Observes an input before it is fed to the machine.
@@ -16,6 +16,7 @@ impl Oracle {
         self.scope = Scope::All;
         self.fresh = None;
         self.engine_turn = None;
+        self.may_close = MayClose::Idle;
         self.requests.begin_step(self.now);
         match input {
             Input::ConnectionOpened { conn } => {
@@ -37,6 +38,9 @@ impl Oracle {
                     (Kind::Request, _, Some(t)) => Scope::One(t),
                     _ => Scope::Reads,
                 };
+                if let (Kind::Request, "thread/archive", Some(t)) = (s.kind, s.method(), s.thread_id) {
+                    self.may_close = MayClose::Thread(t);
+                }
                 match (s.kind, &s.id) {
                     (Kind::Request, Some(id)) => {
                         self.requests.on_client_request(s);
@@ -87,7 +91,10 @@ impl Oracle {
                 }
             }
             Input::Tick => self.requests.on_tick(),
-            Input::Shutdown => self.requests.on_shutdown(),
+            Input::Shutdown => {
+                self.may_close = MayClose::All;
+                self.requests.on_shutdown()
+            }
             _ => {}
         }
         Ok(())

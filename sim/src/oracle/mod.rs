@@ -153,7 +153,24 @@ pub struct Oracle {
     submitted: BTreeMap<TurnId, ThreadId>,
     /// The turn event this step's engine input reports: started, or ended with a status.
     engine_turn: Option<(TurnId, Option<TurnState>)>,
+    /// Which threads this step's input may close while a turn runs (`thread/archive`,
+    /// shutdown); anywhere else, closing a thread mid-turn loses the turn.
+    may_close: MayClose,
+    /// Turns ended by archiving their thread, over the whole run (coverage).
+    archived_mid_turn: u64,
     requests: ServerRequests,
+}
+
+/// Threads an input may close in the middle of a turn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum MayClose {
+    /// None: only idle threads are unloaded.
+    #[default]
+    Idle,
+    /// The thread a `thread/archive` names.
+    Thread(ThreadId),
+    /// Every thread (shutdown).
+    All,
 }
 
 impl Default for Oracle {
@@ -180,6 +197,8 @@ impl Oracle {
             fresh: None,
             submitted: BTreeMap::new(),
             engine_turn: None,
+            may_close: MayClose::Idle,
+            archived_mid_turn: 0,
             requests: ServerRequests::default(),
         }
     }
@@ -188,8 +207,15 @@ impl Oracle {
     /// thread state, keep what must hold across restarts (completed turns stay completed).
     pub fn restart(&mut self) {
         let completed = std::mem::take(&mut self.completed);
+        let archived_mid_turn = self.archived_mid_turn;
         *self = Self::new(self.opts);
         self.completed = completed;
+        self.archived_mid_turn = archived_mid_turn;
+    }
+
+    /// Turns ended by archiving their thread so far.
+    pub fn archived_mid_turn(&self) -> u64 {
+        self.archived_mid_turn
     }
 
     /// Summary of the frame last passed to [`observe_output`](Self::observe_output).
@@ -226,7 +252,27 @@ impl Oracle {
                 self.watch(*thread_id);
                 self.requests.on_command(*thread_id, command)?;
                 if matches!(command, EngineCommand::CloseThread) {
-                    // Unloaded: every subscription to the thread ends.
+                    // Only archiving or shutdown may end a running turn this way (silently:
+                    // nobody is subscribed any more).
+                    let running = self.submitted.iter().find(|(_, t)| *t == thread_id).map(|(turn, _)| *turn);
+                    if let Some(turn) = running {
+                        if !matches!(self.may_close, MayClose::All)
+                            && self.may_close != MayClose::Thread(*thread_id)
+                        {
+                            return Err(Violation::new(
+                                inv::TURN_NEVER_COMPLETED,
+                                format!("thread {thread_id} was closed while turn {turn} was running"),
+                            ));
+                        }
+                        self.submitted.retain(|_, t| t != thread_id);
+                        self.archived_mid_turn += u64::from(self.may_close != MayClose::All);
+                    }
+                    // A reply earlier in the step may have shown the thread loaded; the
+                    // `notLoaded` that follows is only visible to connections that listen.
+                    if !self.conns.values().any(|c| c.initialized && c.wants("thread/status/changed")) {
+                        self.watch(*thread_id).emitted = None;
+                    }
+                    // Unloaded or archived: every subscription to the thread ends.
                     for c in self.conns.values_mut() {
                         if c.threads.get(thread_id).is_some_and(|t| t.closing) {
                             self.closing -= 1;

@@ -1,7 +1,8 @@
 //! Replies to client requests: each goes once to the connection that sent the request, and
 //! error replies carry an integer code. A successful reply updates the model: the handshake
-//! and opt-outs of `initialize`, the subscriptions of `thread/start`, `thread/resume` and
-//! `thread/unsubscribe` (whose status must match), and the turns `turn/start` hands out.
+//! and opt-outs of `initialize`, the subscriptions of `thread/start`, `thread/resume`,
+//! `thread/fork` (to the new thread) and `thread/unsubscribe` (whose status must match), and
+//! the turns `turn/start` hands out.
 
 use core_sm::ConnectionId;
 
@@ -59,6 +60,26 @@ impl Oracle {
                 if resumed {
                     self.requests.on_resumed(conn, t);
                 }
+            }
+            "thread/fork" => {
+                // The requester is subscribed to the new thread (the reply's), silently.
+                let Some(t) = s.thread_id else {
+                    return Err(Violation::new(
+                        inv::FRAME_SHAPE,
+                        format!("to {conn}: thread/fork result without thread.id: {frame}"),
+                    ));
+                };
+                if Some(t) == p.thread {
+                    return Err(Violation::new(
+                        inv::FRAME_SHAPE,
+                        format!("to {conn}: thread/fork returned its source {t} as the fork: {frame}"),
+                    ));
+                }
+                c.subs.insert(t);
+                c.threads.entry(t).or_default().status = s.status;
+                let w = self.watch(t);
+                w.emitted = s.status.or(w.emitted);
+                w.silent = true;
             }
             "turn/start" => {
                 if let (Some(turn), Some(t)) = (s.turn_id, p.thread) {

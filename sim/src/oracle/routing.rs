@@ -26,7 +26,15 @@ pub(super) struct Group {
 }
 
 fn is_broadcast(method: &str) -> bool {
-    matches!(method, "thread/started" | "thread/status/changed" | "thread/closed" | "thread/name/updated")
+    matches!(
+        method,
+        "thread/started"
+            | "thread/status/changed"
+            | "thread/closed"
+            | "thread/name/updated"
+            | "thread/archived"
+            | "thread/unarchived"
+    )
 }
 
 fn is_thread_event(method: &str) -> bool {

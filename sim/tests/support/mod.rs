@@ -26,7 +26,9 @@ pub fn client_op() -> impl Strategy<Value = ClientOp> {
             .prop_map(|(pick, stale)| ClientOp::TurnInterrupt { pick, stale }),
         1 => pick.prop_map(|pick| ClientOp::Unsubscribe { pick }),
         1 => pick.prop_map(|pick| ClientOp::NameSet { pick }),
-        1 => (pick, any::<bool>()).prop_map(|(pick, fork)| ClientOp::Unsupported { pick, fork }),
+        1 => (pick, any::<bool>()).prop_map(|(pick, last_turn)| ClientOp::Fork { pick, last_turn }),
+        1 => pick.prop_map(|pick| ClientOp::Archive { pick }),
+        1 => pick.prop_map(|pick| ClientOp::Unarchive { pick }),
         1 => (0..MALFORMED.len(), pick)
             .prop_map(|(k, pick)| ClientOp::Malformed { kind: MALFORMED[k], pick }),
         5 => (pick, 0..REPLIES.len()).prop_map(|(pick, r)| ClientOp::Answer { pick, reply: REPLIES[r] }),

@@ -5,6 +5,8 @@ use core_sm::wire::RequestId;
 use core_sm::{ThreadId, TurnId};
 
 use super::memo::TurnMemo;
+
+mod positional;
 use super::{intern, ItemRef, Kind, ScanError, Status, Summary, TurnState, ITEM_TYPES};
 
 /// Scans one frame (see [`super::scan`]), skipping turns `memo` holds.
@@ -28,29 +30,6 @@ pub(super) fn scan(text: &str, memo: Option<&mut TurnMemo>) -> Result<Summary, S
         p.positional(&mut out)?;
     }
     Ok(out)
-}
-
-/// Where a method's params structure puts the members the oracle reads, for params given
-/// by position (JSON-RPC allows it; serde fills a structure from an array in declaration
-/// order, so the machine, like Codex, accepts them).
-const POSITIONAL: &[(&str, &[Member])] = &[
-    ("initialize", &[Member::Skip, Member::Capabilities]),
-    ("thread/resume", &[Member::Thread]),
-    ("thread/read", &[Member::Thread]),
-    ("thread/name/set", &[Member::Thread]),
-    ("thread/unsubscribe", &[Member::Thread]),
-    ("turn/start", &[Member::Thread]),
-    ("turn/steer", &[Member::Thread, Member::Turn]),
-    ("turn/interrupt", &[Member::Thread, Member::Turn]),
-];
-
-/// A member of by-position params the oracle reads.
-#[derive(Clone, Copy)]
-enum Member {
-    Skip,
-    Thread,
-    Turn,
-    Capabilities,
 }
 
 /// Which object a key belongs to, for picking out the interesting fields.
@@ -503,28 +482,6 @@ impl<'a> Parser<'a, '_> {
             _ => Kind::Other,
         };
         Ok(positional)
-    }
-
-    /// Reads by-position params (already validated) as [`POSITIONAL`] lays them out.
-    fn positional(&mut self, out: &mut Summary) -> Result<(), ScanError> {
-        let layout = POSITIONAL.iter().find(|(m, _)| *m == out.method()).map_or(&[][..], |(_, l)| *l);
-        let mut index = 0;
-        self.array(|p| {
-            match (layout.get(index), p.peek()) {
-                (Some(Member::Thread), Some(b'"')) => {
-                    let s = p.string()?;
-                    out.thread_id = parse_thread(&s, &mut out.bad_id);
-                }
-                (Some(Member::Turn), Some(b'"')) => {
-                    let s = p.string()?;
-                    out.turn_id = parse_turn(&s, &mut out.bad_id);
-                }
-                (Some(Member::Capabilities), Some(b'{')) => p.capabilities(out)?,
-                _ => p.skip_value()?,
-            }
-            index += 1;
-            Ok(())
-        })
     }
 
     /// `capabilities` of `initialize`: the opt-out list.

@@ -1,5 +1,6 @@
 //! End-of-step reconciliation: what left the pending set and why, the consequences each
-//! resolution must have, fan-out, replays on resume, teardown, and the quiescence check.
+//! resolution must have, fan-out, replays on resume, teardown (unload, shutdown, archive), and
+//! the quiescence check.
 
 use super::*;
 
@@ -129,10 +130,14 @@ impl ServerRequests {
                 matches!(self.step.cue, Cue::Tick) && self.now.0 >= r.opened_at.0 + AUTH_REFRESH_TIMEOUT_MS;
             let told =
                 r.key.is_some_and(|k| self.step.told.iter().any(|(t, tk, _)| (*t, *tk) == (r.thread, k)));
-            // A thread's teardown (unload, shutdown) drops all of its requests silently, token
-            // refreshes included: the engine that asked is closed with it.
-            let torn_down =
-                matches!(self.step.cue, Cue::Tick | Cue::Shutdown) && self.step.closed.contains(&r.thread);
+            // A thread's teardown (unload, shutdown, archive) drops all of its requests
+            // silently, token refreshes included: the engine that asked is closed with it.
+            let tears_down = match self.step.cue {
+                Cue::Tick | Cue::Shutdown => true,
+                Cue::Archive(t) => t == r.thread,
+                _ => false,
+            };
+            let torn_down = tears_down && self.step.closed.contains(&r.thread);
             let gone = if r.kind.thread_scoped() { !listed.contains(&id) } else { told || torn_down };
             let what = || format!("request #{id} {} of thread {}", r.kind.method().unwrap_or("?"), r.thread);
             if !gone {
@@ -158,7 +163,7 @@ impl ServerRequests {
                 _ if answered => Cause::Answer,
                 Cue::Transition(t) if scoped && *t == r.thread => Cause::Transition,
                 Cue::Tick if expired && !scoped && told => Cause::Timeout,
-                Cue::Tick | Cue::Shutdown if torn_down => Cause::Teardown,
+                Cue::Tick | Cue::Shutdown | Cue::Archive(_) if torn_down => Cause::Teardown,
                 cue => {
                     return Err(Violation::new(
                         inv::RESOLVED_EXACTLY_ONCE,

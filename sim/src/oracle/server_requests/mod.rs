@@ -222,6 +222,8 @@ enum Cue {
     },
     /// A terminal engine event or a `turn/start` for the thread.
     Transition(ThreadId),
+    /// A `thread/archive` of the thread (a teardown, if the thread is loaded).
+    Archive(ThreadId),
     Tick,
     Shutdown,
 }
@@ -414,8 +416,10 @@ impl ServerRequests {
     /// A client request naming a thread is about to be fed (`turn/start` may abandon the
     /// thread's leftovers, as Codex does).
     pub(crate) fn on_client_request(&mut self, s: &Summary) {
-        if let (Kind::Request, "turn/start", Some(t)) = (s.kind, s.method(), s.thread_id) {
-            self.step.cue = Cue::Transition(t);
+        match (s.kind, s.method(), s.thread_id) {
+            (Kind::Request, "turn/start", Some(t)) => self.step.cue = Cue::Transition(t),
+            (Kind::Request, "thread/archive", Some(t)) => self.step.cue = Cue::Archive(t),
+            _ => {}
         }
     }
 
