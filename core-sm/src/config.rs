@@ -56,6 +56,10 @@ pub enum InjectedBug {
     /// Keep answered server requests and replay them, with the pending ones, to a connection
     /// that resumes the thread.
     ReplayResolvedRequests,
+    /// When archiving tears down a thread whose turn the engine has not started yet, forget
+    /// the `turn/interrupt` requests waiting on that turn (the first version of archiving did,
+    /// and the simulator found it).
+    ArchiveForgetsUnstartedInterrupters,
 }
 
 impl MachineConfig {

@@ -285,3 +285,20 @@ fn archive_state_survives_a_reload_from_storage() {
     other.input(Input::Storage(StorageResult::Loaded { thread_id: t, records }));
     assert_eq!(other.reply(c, 8).unwrap()["result"]["thread"]["id"], t.to_string());
 }
+
+#[test]
+fn archiving_answers_interrupts_of_a_turn_the_engine_never_started() {
+    let mut h = Harness::new(9);
+    let a = h.client(1, json!(null));
+    let t = h.start_thread(a);
+    let turn = h.start_turn(a, t, "queued");
+    // Accepted, not started: the interrupt waits for the engine.
+    h.send_request(a, 30, "turn/interrupt", json!({"threadId": t.to_string(), "turnId": turn.to_string()}));
+    assert!(h.reply(a, 30).is_none());
+    h.request(a, "thread/archive", json!({"threadId": t.to_string()}));
+    assert_eq!(h.reply(a, 30).map(|r| r["result"].clone()), Some(json!({})));
+    // Nothing of the turn is recorded: the engine never began it.
+    h.request(a, "thread/unarchive", json!({"threadId": t.to_string()}));
+    let read = h.request(a, "thread/read", json!({"threadId": t.to_string(), "includeTurns": true}));
+    assert_eq!(read["result"]["thread"]["turns"], json!([]));
+}

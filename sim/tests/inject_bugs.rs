@@ -71,6 +71,15 @@ fn replayed_resolved_requests_break_invariant_3() {
     expect("replayed_resolved_requests_break_invariant_3", opts, "3-");
 }
 
+#[test]
+fn forgotten_interrupters_break_invariant_8() {
+    // Archiving a thread whose turn was accepted but not started by the engine: the
+    // `turn/interrupt` requests waiting on that turn must still be answered.
+    let opts =
+        SimOptions { bug: Some(InjectedBug::ArchiveForgetsUnstartedInterrupters), ..SimOptions::default() };
+    expect("forgotten_interrupters_break_invariant_8", opts, "8-");
+}
+
 mod support;
 
 #[test]

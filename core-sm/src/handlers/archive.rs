@@ -110,6 +110,12 @@ impl Machine {
         let mut interrupters = Vec::new();
         if let Some(mut active) = live.active {
             interrupters = std::mem::take(&mut active.interrupters);
+            #[cfg(feature = "inject-bugs")]
+            if self.config.injected_bug == Some(crate::InjectedBug::ArchiveForgetsUnstartedInterrupters)
+                && active.started_at.is_none()
+            {
+                interrupters.clear();
+            }
             // A turn the engine never started leaves nothing in the history.
             if active.started_at.is_some() {
                 for index in active.open_items() {
