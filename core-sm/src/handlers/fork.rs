@@ -100,8 +100,20 @@ impl Machine {
             turns: Default::default(),
             live: Some(live),
         };
-        for turn in &turns {
-            state.turns.push(FinishedTurn { id: turn.id, json: self.encoder.raw(turn) });
+        let last_turn = turns.last().map(|t| t.id);
+        let ephemeral = state.ephemeral;
+        let mut copied = Vec::new();
+        for turn in turns {
+            // The rollout gets structured turns; finished turns' JSON is reused as it is.
+            if !ephemeral {
+                match serde_json::from_str::<Turn>(turn.json.as_str()) {
+                    Ok(parsed) => copied.push(parsed),
+                    Err(e) => {
+                        tracing::error!(%source, turn = %turn.id, error = %e, "a copied turn could not be recorded")
+                    }
+                }
+            }
+            state.turns.push(turn);
         }
         let meta = SessionMeta {
             id: thread_id,
@@ -114,10 +126,9 @@ impl Machine {
             preview: state.preview.clone(),
             forked_from_id: Some(source),
         };
-        let last_turn = turns.last().map(|t| t.id);
         self.threads.insert(thread_id, state);
         self.persist(thread_id, RolloutRecord::SessionMeta(meta));
-        for turn in turns {
+        for turn in copied {
             self.persist(thread_id, RolloutRecord::TurnCopied { turn });
         }
         self.outputs.push_back(Output::Engine { thread_id, command: EngineCommand::OpenThread { settings } });
@@ -138,29 +149,31 @@ impl Machine {
 
     /// The source's turns a fork starts with: every finished turn up to `last_turn_id`, or all
     /// of them plus the running turn as if interrupted.
-    fn turns_to_copy(&self, source: ThreadId, last_turn_id: Option<&str>) -> Result<Vec<Turn>, ErrorObject> {
+    fn turns_to_copy(
+        &self,
+        source: ThreadId,
+        last_turn_id: Option<&str>,
+    ) -> Result<Vec<FinishedTurn>, ErrorObject> {
         let no_rollout = || ErrorObject::invalid_request(format!("no rollout found for thread id {source}"));
         let state = self.threads.get(&source).ok_or_else(no_rollout)?;
         if state.ephemeral || !state.materialized || state.archived {
             return Err(no_rollout());
         }
-        let parse = |turn: &FinishedTurn| serde_json::from_str::<Turn>(turn.json.as_str());
-        let internal = |e: serde_json::Error| ErrorObject {
-            code: codes::INTERNAL_ERROR,
-            message: format!("failed to copy history: {e}"),
-            data: None,
-        };
         let running = state.active_turn().filter(|t| t.started_at.is_some());
         let Some(last) = last_turn_id else {
-            let mut turns = state.turns.iter().map(parse).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+            let mut turns: Vec<FinishedTurn> = state.turns.iter().cloned().collect();
             if let Some(active) = running {
                 let end = TurnEnd { status: TurnStatus::Interrupted, error: None, completed_at: self.now };
                 let json = self.encoder.raw(&active.finished_view(&end));
-                let mut turn: Turn = serde_json::from_str(json.as_str()).map_err(internal)?;
+                let mut turn: Turn = serde_json::from_str(json.as_str()).map_err(|e| ErrorObject {
+                    code: codes::INTERNAL_ERROR,
+                    message: format!("failed to copy history: {e}"),
+                    data: None,
+                })?;
                 for item in &mut turn.items {
                     item.body.settle_abandoned();
                 }
-                turns.push(turn);
+                turns.push(FinishedTurn { id: turn.id, json: self.encoder.raw(&turn) });
             }
             return Ok(turns);
         };
@@ -172,6 +185,6 @@ impl Machine {
         let Some(end) = state.turns.iter().position(|t| t.id.to_string() == last) else {
             return Err(ErrorObject::invalid_request(format!("turn not found: {last}")));
         };
-        state.turns.iter().take(end + 1).map(parse).collect::<Result<Vec<_>, _>>().map_err(internal)
+        Ok(state.turns.iter().take(end + 1).cloned().collect())
     }
 }

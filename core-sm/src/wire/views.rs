@@ -44,7 +44,7 @@ pub(crate) struct ThreadView<'a> {
 }
 
 /// A finished turn, kept as its wire JSON. Serializes like [`Turn`](super::Turn).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct FinishedTurn {
     pub(crate) id: TurnId,
     /// The turn with every item, as `Thread.turns` carries it.

@@ -27,7 +27,7 @@ const RAW_JSON_TOKEN: &str = "$turnstile::RawJson";
 
 /// JSON text written verbatim by this writer (other serializers would write it as an object
 /// with one string member).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct RawJson(Box<str>);
 
 impl RawJson {
