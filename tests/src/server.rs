@@ -189,15 +189,7 @@ impl Server {
 
     /// Receives frames up to and including the first that matches `done`.
     pub fn recv_until(&mut self, done: impl Fn(&Value) -> bool) -> Vec<Value> {
-        let mut got = Vec::new();
-        loop {
-            let frame = self.recv();
-            let stop = done(&frame);
-            got.push(frame);
-            if stop {
-                return got;
-            }
-        }
+        collect_until(|| self.recv(), done)
     }
 
     /// Sends a request and receives up to its reply; returns the reply.
@@ -263,6 +255,19 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Frames from `recv` up to and including the first that matches `done`.
+pub(crate) fn collect_until(mut recv: impl FnMut() -> Value, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut got = Vec::new();
+    loop {
+        let frame = recv();
+        let stop = done(&frame);
+        got.push(frame);
+        if stop {
+            return got;
+        }
     }
 }
 

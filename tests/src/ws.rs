@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 use crate::server::{
-    collect_stderr, is_reply_to, redact_user_agent, turnstile_binary, ScratchDir, CWD, EPOCH_MS,
+    collect_stderr, collect_until, is_reply_to, redact_user_agent, turnstile_binary, ScratchDir, CWD,
+    EPOCH_MS,
 };
 use crate::transcript::Transcript;
 
@@ -184,15 +185,7 @@ impl WsClient {
 
     /// Receives frames up to and including the first that matches `done`.
     pub fn recv_until(&mut self, done: impl Fn(&Value) -> bool) -> Vec<Value> {
-        let mut got = Vec::new();
-        loop {
-            let frame = self.recv();
-            let stop = done(&frame);
-            got.push(frame);
-            if stop {
-                return got;
-            }
-        }
+        collect_until(|| self.recv(), done)
     }
 
     /// Sends a request and receives up to its reply; returns the reply.

@@ -32,11 +32,7 @@ impl Machine {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
-        if self.threads.contains_key(&thread_id) {
-            self.archive_known(conn, id, thread_id);
-        } else {
-            self.park(thread_id, Parked::Archive { conn, id });
-        }
+        self.on_thread(thread_id, Parked::Archive { conn, id });
     }
 
     pub(crate) fn handle_thread_unarchive(&mut self, conn: ConnectionId, id: RequestId, p: ThreadIdParams) {
@@ -44,11 +40,7 @@ impl Machine {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
-        if self.threads.contains_key(&thread_id) {
-            self.unarchive_known(conn, id, thread_id);
-        } else {
-            self.park(thread_id, Parked::Unarchive { conn, id });
-        }
+        self.on_thread(thread_id, Parked::Unarchive { conn, id });
     }
 
     /// Archives a thread the machine holds.

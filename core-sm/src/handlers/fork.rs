@@ -31,11 +31,7 @@ impl Machine {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
-        if self.threads.contains_key(&source) {
-            self.fork_known(conn, id, source, p);
-        } else {
-            self.park(source, Parked::Fork { conn, id, params: p });
-        }
+        self.on_thread(source, Parked::Fork { conn, id, params: p });
     }
 
     /// Forks a thread the machine holds.

@@ -120,15 +120,7 @@ impl Machine {
             }
         }
         for p in parked {
-            match p {
-                Parked::Resume { conn, id, params } => self.resume_known(conn, id, thread_id, params),
-                Parked::Read { conn, id, include_turns } => {
-                    self.read_known(conn, id, thread_id, include_turns)
-                }
-                Parked::Fork { conn, id, params } => self.fork_known(conn, id, thread_id, params),
-                Parked::Archive { conn, id } => self.archive_known(conn, id, thread_id),
-                Parked::Unarchive { conn, id } => self.unarchive_known(conn, id, thread_id),
-            }
+            self.run_parked(thread_id, p);
         }
     }
 

@@ -20,7 +20,8 @@ use crate::wire::{ApprovalsReviewer, ErrorObject, RequestId, SandboxPolicy, Thre
 
 use super::parse_thread_id;
 
-/// A request waiting for storage to answer an [`Output::Load`].
+/// A request on a thread, waiting (if the machine does not hold the thread) for storage to
+/// answer an [`Output::Load`].
 #[derive(Debug)]
 pub(crate) enum Parked {
     Resume { conn: ConnectionId, id: RequestId, params: ThreadResumeParams },
@@ -125,8 +126,29 @@ impl Machine {
         }
     }
 
+    /// Runs a request on `thread_id` now if the machine holds the thread, else once storage
+    /// has answered for it.
+    pub(crate) fn on_thread(&mut self, thread_id: ThreadId, request: Parked) {
+        if self.threads.contains_key(&thread_id) {
+            self.run_parked(thread_id, request);
+        } else {
+            self.park(thread_id, request);
+        }
+    }
+
+    /// Runs a request on a thread the machine holds.
+    pub(crate) fn run_parked(&mut self, thread_id: ThreadId, request: Parked) {
+        match request {
+            Parked::Resume { conn, id, params } => self.resume_known(conn, id, thread_id, params),
+            Parked::Read { conn, id, include_turns } => self.read_known(conn, id, thread_id, include_turns),
+            Parked::Fork { conn, id, params } => self.fork_known(conn, id, thread_id, params),
+            Parked::Archive { conn, id } => self.archive_known(conn, id, thread_id),
+            Parked::Unarchive { conn, id } => self.unarchive_known(conn, id, thread_id),
+        }
+    }
+
     /// Parks a request until storage answers for `thread_id`, asking for the load once.
-    pub(crate) fn park(&mut self, thread_id: ThreadId, parked: Parked) {
+    fn park(&mut self, thread_id: ThreadId, parked: Parked) {
         let waiting = self.awaiting_load.entry(thread_id).or_default();
         waiting.push(parked);
         if waiting.len() == 1 {
@@ -139,11 +161,7 @@ impl Machine {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
-        if self.threads.contains_key(&thread_id) {
-            self.resume_known(conn, id, thread_id, p);
-        } else {
-            self.park(thread_id, Parked::Resume { conn, id, params: p });
-        }
+        self.on_thread(thread_id, Parked::Resume { conn, id, params: p });
     }
 
     /// Resumes a thread the machine holds: a cold resume loads it (announcing `idle` before the
@@ -215,11 +233,7 @@ impl Machine {
             Ok(t) => t,
             Err(e) => return self.respond_error(conn, &id, e),
         };
-        if self.threads.contains_key(&thread_id) {
-            self.read_known(conn, id, thread_id, p.include_turns);
-        } else {
-            self.park(thread_id, Parked::Read { conn, id, include_turns: p.include_turns });
-        }
+        self.on_thread(thread_id, Parked::Read { conn, id, include_turns: p.include_turns });
     }
 
     pub(crate) fn read_known(
