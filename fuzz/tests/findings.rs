@@ -17,6 +17,11 @@
 //!   params given by position (`"params":["<thread id>"]`, which JSON-RPC allows and serde
 //!   accepts, as Codex's server does) unsubscribed the thread in the machine while the oracle,
 //!   reading only object params, still counted the connection as a subscriber.
+//! * F5 (an oracle bug, fixed in `sim::oracle::conn::take_pending`; input
+//!   `findings/protocol/f5-duplicate-id-parked-on-two-loads`): a client reused a pending
+//!   request id for a `thread/fork` while its `thread/archive` waited on another load; the
+//!   fork's reply, answered first, was matched to the archive, so the oracle missed the
+//!   requester's subscription to the fork.
 
 use turnstile_fuzz::protocol::{self, Action, Id, Script, IMPLEMENTED};
 
@@ -164,5 +169,25 @@ fn f4_params_by_position() {
             r#"{"id":1,"method":"initialize","params":[{"name":"y","version":"1"},{"optOutNotificationMethods":["thread/started"]}]}"#,
         ),
         req(1, "thread/start", &[]),
+    ]);
+}
+
+#[test]
+fn f5_duplicate_id_parked_on_two_loads() {
+    // Loads are picked in thread-id order: the fork's source (…02) is answered first.
+    check(vec![
+        Action::Open { conn: 0 },
+        raw(0, INIT),
+        raw(
+            0,
+            r#"{"id":"d","method":"thread/archive","params":{"threadId":"019ab697-0000-7000-8000-000000000009"}}"#,
+        ),
+        raw(
+            0,
+            r#"{"id":"d","method":"thread/fork","params":{"threadId":"019ab697-0000-7000-8000-000000000002"}}"#,
+        ),
+        Action::Storage { load: 0, result: protocol::Stored::Loaded { variant: 0 } },
+        Action::Storage { load: 0, result: protocol::Stored::NotFound },
+        req(0, "thread/loaded/list", &[]),
     ]);
 }

@@ -80,11 +80,23 @@ impl ConnModel {
     }
 
     /// Takes one outstanding request with this id: the latest if `latest` (a reply in the
-    /// same step as the request), else the oldest. Ids are only ambiguous when a client
-    /// reuses one while it is pending.
-    pub(crate) fn take_pending(&mut self, id: &RequestId, latest: bool) -> Option<Pending> {
+    /// same step as the request); else, when storage just answered for `loaded`, the oldest
+    /// request on that thread (requests parked on a load are answered with it, whatever their
+    /// order); else the oldest. Ids are only ambiguous when a client reuses one while it is
+    /// pending.
+    pub(crate) fn take_pending(
+        &mut self,
+        id: &RequestId,
+        latest: bool,
+        loaded: Option<ThreadId>,
+    ) -> Option<Pending> {
         let list = self.pending.get_mut(id)?;
-        let p = if latest { list.pop() } else { Some(list.remove(0)) };
+        let parked = loaded.and_then(|t| list.iter().position(|p| p.thread == Some(t)));
+        let p = match (latest, parked) {
+            (true, _) => list.pop(),
+            (false, Some(i)) => Some(list.remove(i)),
+            (false, None) => Some(list.remove(0)),
+        };
         if list.is_empty() {
             self.pending.remove(id);
         }

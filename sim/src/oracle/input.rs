@@ -17,6 +17,7 @@ impl Oracle {
         self.fresh = None;
         self.engine_turn = None;
         self.may_close = MayClose::Idle;
+        self.loaded = None;
         self.requests.begin_step(self.now);
         match input {
             Input::ConnectionOpened { conn } => {
@@ -71,6 +72,7 @@ impl Oracle {
             Input::Storage(result) => {
                 if let Some(t) = storage_thread(result) {
                     self.scope = Scope::One(t);
+                    self.loaded = Some(t);
                 }
             }
             Input::Engine { thread_id, event } => {

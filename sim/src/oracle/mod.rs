@@ -158,6 +158,8 @@ pub struct Oracle {
     may_close: MayClose,
     /// Turns ended by archiving their thread, over the whole run (coverage).
     archived_mid_turn: u64,
+    /// The thread storage answered for in this step (its parked requests are answered now).
+    loaded: Option<ThreadId>,
     requests: ServerRequests,
 }
 
@@ -199,6 +201,7 @@ impl Oracle {
             engine_turn: None,
             may_close: MayClose::Idle,
             archived_mid_turn: 0,
+            loaded: None,
             requests: ServerRequests::default(),
         }
     }

@@ -30,7 +30,7 @@ impl Oracle {
             self.fresh = None;
         }
         let c = self.conns.get_mut(&conn).expect("checked open");
-        let Some(p) = c.take_pending(&id, latest) else {
+        let Some(p) = c.take_pending(&id, latest, self.loaded) else {
             return Err(Violation::new(
                 inv::RESPONSE_TO_REQUESTER,
                 format!("{conn} got a reply to request {id} it has not sent (or already got): {frame}"),
